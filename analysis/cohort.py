@@ -204,11 +204,11 @@ def cohort_problems(df: pd.DataFrame) -> pd.DataFrame:
         return _empty_problems()
     out = pd.DataFrame(rows, columns=["row", "column", "value", "problem"])
     out["row"] = pd.array(out["row"], dtype="Int64")
-    unreadable = set(zip(out.loc[out["problem"] == "not a number", "row"],
-                         out.loc[out["problem"] == "not a number", "column"]))
-    echo = [(r, c) in unreadable and p == "missing value"
-            for r, c, p in zip(out["row"], out["column"], out["problem"])]
-    out = out[~np.array(echo, dtype=bool)]
+    # A value that is not a number is reported once, not again as "missing".
+    unreadable = out.loc[out["problem"] == "not a number", ["row", "column"]]
+    key = pd.MultiIndex.from_frame(out[["row", "column"]])
+    echo = key.isin(pd.MultiIndex.from_frame(unreadable)) & (out["problem"] == "missing value").to_numpy()
+    out = out[~echo]
     return out.drop_duplicates().sort_values(["row", "column"], na_position="first").reset_index(drop=True)
 
 

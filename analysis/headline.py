@@ -1,0 +1,83 @@
+"""Headline outcomes: OS and RFS at 1, 2 and 5 years, beside the published values."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from analysis.cohort import DATA_DIR, ENDPOINT_NAMES, MONTHS_PER_YEAR, endpoint, has_overall_survival
+from analysis.kaplan_meier import fit_kaplan_meier, median_followup
+
+LANDMARKS_MONTHS = (12.0, 24.0, 60.0)
+TARGETS_PATH = DATA_DIR / "published_targets.json"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline table and a caption saying how its numbers were made."""
+
+    table: pd.DataFrame
+    caption: str
+
+
+@lru_cache(maxsize=1)
+def published_survival() -> dict[str, dict[float, float]]:
+    """Published KM estimates by endpoint and month (Momm et al.), from ``data/published_targets.json``."""
+    targets = json.loads(TARGETS_PATH.read_text(encoding="utf-8"))
+    return {ep: {float(p["months"]): float(p["survival"]) for p in points}
+            for ep, points in targets["km"].items() if ep in ENDPOINT_NAMES}
+
+
+def _percent(x: float) -> str:
+    return "–" if not np.isfinite(x) else f"{100 * x:.1f} %"
+
+
+def _cell(row: pd.Series) -> str:
+    if not np.isfinite(row["survival"]):
+        return "not estimable (0 at risk)"
+    return (f"{_percent(row['survival'])} ({_percent(row['lower'])[:-2]}–{_percent(row['upper'])})"
+            f" · {int(row['n_at_risk'])} at risk")
+
+
+def _landmark_label(months: float) -> str:
+    years = months / MONTHS_PER_YEAR
+    return f"{years:g} year" + ("" if years == 1 else "s")
+
+
+def headline_table(cohort: pd.DataFrame, *, published: bool = False,
+                   times: tuple[float, ...] = LANDMARKS_MONTHS) -> Headline:
+    """Kaplan-Meier OS and RFS at ``times`` (months) with 95 % log-log CI and number at risk.
+
+    With ``published`` the paper's values are added as a row per endpoint.
+    """
+    rows = []
+    names = ["os", "rfs"] if has_overall_survival(cohort) else ["rfs"]
+    for name in names:
+        ep = endpoint(cohort, name)
+        km = fit_kaplan_meier(ep.time, ep.event, label=name)
+        at = km.survival_at(times)
+        row = {"Endpoint": ENDPOINT_NAMES[name], "n": km.n, "events": km.events}
+        row.update({_landmark_label(t): _cell(r) for t, (_, r) in zip(times, at.iterrows(), strict=True)})
+        rows.append(row)
+        if published:
+            ref = published_survival().get(name, {})
+            pub = {"Endpoint": f"{ENDPOINT_NAMES[name]}, published", "n": 75, "events": None}
+            pub.update({_landmark_label(t): _percent(ref[t]) if t in ref else "–" for t in times})
+            rows.append(pub)
+    table = pd.DataFrame(rows)
+    table["events"] = table["events"].astype("Int64")
+    fu = median_followup(cohort["followup_months"], pd.Series(cohort["death"]).fillna(0))
+    fu_text = "not reached" if not np.isfinite(fu) else f"{fu:.1f} months ({fu / MONTHS_PER_YEAR:.2f} years)"
+    caption = (
+        "Kaplan-Meier estimates with 95 % confidence intervals (Greenwood variance, log-log scale) and the "
+        f"number still at risk. Median follow-up by reverse Kaplan-Meier: {fu_text}."
+    )
+    if "os" not in names:
+        caption += " Overall survival is not shown: these data do not record vital status after a relapse."
+    if published:
+        caption += " Published: Momm et al., Pediatric Blood & Cancer (N = 75)."
+    return Headline(table, caption)

@@ -1,0 +1,250 @@
+"""HSCT2 Explorer: the frame.
+
+Navigation, the data source, the shared sidebar filters and the share link
+live here once; the pages in ``pages/`` read the resulting view
+(``pages._context.get_view``) and render.
+
+Run with ``streamlit run dashboard.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from analysis.cohort import categorical_covariates, label, levels, load_demo_cohort, numeric_covariates
+from analysis.filters import (
+    MAX_SAVED_COHORTS,
+    CohortFilter,
+    SavedCohort,
+    apply_filter,
+    clean_cohort_name,
+    from_query_params,
+    to_query_params,
+    with_age_group,
+)
+from pages._context import (
+    DataSource,
+    View,
+    active_data,
+    add_notice,
+    data_generation,
+    pop_notices,
+    set_view,
+)
+
+DEMO_NAME = "Demo cohort (synthetic)"
+_LINK_READ = "_link_read_for_generation"
+_SAVED = "_saved"
+
+st.set_page_config(page_title="HSCT2 Explorer", page_icon="🩸", layout="wide")
+
+
+@st.cache_data(show_spinner=False)
+def _demo_cohort() -> pd.DataFrame:
+    # Only the public, synthetic demo cohort is cached (shared between users);
+    # uploaded data never pass through a cache.
+    return load_demo_cohort()
+
+
+def _active() -> tuple[pd.DataFrame, DataSource]:
+    uploaded = active_data()
+    if uploaded is not None:
+        return uploaded.cohort, uploaded.source
+    return _demo_cohort(), DataSource(DEMO_NAME, is_demo=True)
+
+
+# ------------------------------------------------------------------ filter state
+
+
+def _age_bounds(full: pd.DataFrame) -> tuple[float, float] | None:
+    if "age_years" not in full or full["age_years"].notna().sum() == 0:
+        return None
+    return float(math.floor(full["age_years"].min())), float(math.ceil(full["age_years"].max()))
+
+
+def _numeric_bounds(full: pd.DataFrame, column: str) -> tuple[float, float] | None:
+    values = pd.to_numeric(full[column], errors="coerce").dropna()
+    if values.empty or values.min() == values.max():
+        return None
+    return float(math.floor(values.min())), float(math.ceil(values.max()))
+
+
+def _filter_columns(full: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Categorical columns with a manageable number of levels, and numeric ones."""
+    categorical = [c for c in categorical_covariates(full) if 1 <= full[c].nunique() <= 30]
+    numeric = [c for c in numeric_covariates(full) if c != "age_years" and _numeric_bounds(full, c)]
+    return categorical, numeric
+
+
+def _filters_from_state(full: pd.DataFrame) -> CohortFilter:
+    """The filter the sidebar widgets describe."""
+    state = st.session_state
+    flt = CohortFilter(age_cut=float(state.get("flt_cut", 10.0)))
+    bounds = _age_bounds(full)
+    age = state.get("flt_age")
+    if bounds and age and (age[0] > bounds[0] or age[1] < bounds[1]):
+        flt = CohortFilter(age_range=(float(age[0]), float(age[1])), age_cut=flt.age_cut)
+    categorical, numeric = _filter_columns(full)
+    for column in categorical:
+        flt = flt.with_levels(column, state.get(f"flt_{column}") or None)
+    for column in numeric:
+        rng, full_rng = state.get(f"flt_range_{column}"), _numeric_bounds(full, column)
+        if rng and full_rng and (rng[0] > full_rng[0] or rng[1] < full_rng[1]):
+            flt = flt.with_range(column, rng)
+    return flt
+
+
+def _widget_state_for(full: pd.DataFrame, flt: CohortFilter) -> dict[str, object]:
+    state: dict[str, object] = {"flt_cut": float(flt.age_cut)}
+    bounds = _age_bounds(full)
+    if bounds:
+        lo, hi = flt.age_range or bounds
+        state["flt_age"] = (max(bounds[0], lo), min(bounds[1], hi))
+    categorical, numeric = _filter_columns(full)
+    for column in categorical:
+        state[f"flt_{column}"] = list(flt.allowed_levels(column) or [])
+    for column in numeric:
+        full_rng = _numeric_bounds(full, column)
+        lo, hi = flt.allowed_range(column) or full_rng
+        state[f"flt_range_{column}"] = (max(full_rng[0], lo), min(full_rng[1], hi))
+    return state
+
+
+def _read_link_once(full: pd.DataFrame) -> None:
+    """On a session's first run (and after the data change) the link sets the filters."""
+    if st.session_state.get(_LINK_READ) == data_generation():
+        return
+    st.session_state[_LINK_READ] = data_generation()
+    params = {k: st.query_params.get_all(k) for k in st.query_params if "." not in k}
+    parsed = from_query_params(params, full)
+    for text in parsed.notices:
+        add_notice(f"Share link: {text}.")
+    if parsed.filters.age_range and _age_bounds(full) is None:
+        add_notice("Share link: ignored the age range, these data have no age column.")
+    st.session_state.update(_widget_state_for(full, parsed.filters))
+    st.session_state[_SAVED] = list(parsed.saved)
+
+
+def _write_link(flt: CohortFilter, saved: list[SavedCohort], page_path: str) -> None:
+    """Put the filters and saved cohorts in the URL; keep the current page's own controls."""
+    wanted: dict[str, list[str]] = {
+        k: [v] if isinstance(v, str) else v for k, v in to_query_params(flt, saved).items()
+    }
+    for key in st.query_params:
+        if key.startswith(f"{page_path}."):
+            wanted[key] = st.query_params.get_all(key)
+    current = {k: st.query_params.get_all(k) for k in st.query_params}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+# ------------------------------------------------------------------ sidebar
+
+
+def _reset_filters(full: pd.DataFrame) -> None:
+    st.session_state.update(_widget_state_for(full, CohortFilter()))
+
+
+def _save_cohort(full: pd.DataFrame) -> None:
+    saved: list[SavedCohort] = st.session_state.setdefault(_SAVED, [])
+    flt = _filters_from_state(full)
+    name = clean_cohort_name(st.session_state.get("saved_name") or flt.describe())
+    taken = {s.name for s in saved}
+    base, i = name, 2
+    while name in taken:
+        name, i = f"{base} ({i})", i + 1
+    saved.append(SavedCohort(name, flt))
+    st.session_state["saved_name"] = ""
+
+
+def _delete_saved(index: int) -> None:
+    st.session_state[_SAVED].pop(index)
+
+
+def _sidebar(full: pd.DataFrame) -> tuple[CohortFilter, list[SavedCohort]]:
+    with st.sidebar:
+        count = st.empty()
+        st.markdown("### Filters")
+        bounds = _age_bounds(full)
+        if bounds:
+            st.slider("Age at HSCT2 (years)", min_value=bounds[0], max_value=bounds[1], step=0.5,
+                      key="flt_age")
+            st.number_input("Age cut for “age group” (years)", min_value=1.0, max_value=29.0, step=1.0,
+                            key="flt_cut", help="The paper compares age ≥ 10 with age < 10 years.")
+        categorical, numeric = _filter_columns(full)
+        standard = [c for c in categorical if c in {"lineage", "sex", "conditioning", "intensity", "atg",
+                                                    "donor", "remission"}]
+        others = [c for c in categorical if c not in standard]
+        for column in standard:
+            st.multiselect(label(column), levels(full, column), key=f"flt_{column}", placeholder="All")
+        if others or numeric:
+            with st.expander("More filters", expanded=any(st.session_state.get(f"flt_{c}") for c in others)):
+                for column in others:
+                    st.multiselect(label(column), levels(full, column), key=f"flt_{column}", placeholder="All")
+                for column in numeric:
+                    lo, hi = _numeric_bounds(full, column)
+                    st.slider(label(column), min_value=lo, max_value=hi, key=f"flt_range_{column}")
+        st.button("Reset filters", key="flt_reset", on_click=_reset_filters, args=(full,))
+
+        flt = _filters_from_state(full)
+        n = len(apply_filter(full, flt))
+        count.metric("Patients", f"{n} of {len(full)}", help="Patients passing the filters, of all patients.")
+
+        saved: list[SavedCohort] = st.session_state.setdefault(_SAVED, [])
+        st.markdown("### Saved cohorts")
+        st.caption("Save filter sets to overlay them on the Survival and Relapse pages. They travel in the link.")
+        for i, s in enumerate(saved):
+            left, right = st.columns([5, 1])
+            left.markdown(f"**{s.name}**  \n<small>{s.filters.describe()}</small>", unsafe_allow_html=True)
+            right.button("✕", key=f"saved_del_{i}", on_click=_delete_saved, args=(i,), help=f"Remove {s.name}")
+        if len(saved) < MAX_SAVED_COHORTS:
+            st.text_input("Name for the current filters", key="saved_name", placeholder=flt.describe())
+            st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(full,))
+        else:
+            st.caption(f"At most {MAX_SAVED_COHORTS} cohorts can be compared; remove one to save another.")
+    return flt, saved
+
+
+def _banner(view: View) -> None:
+    src = view.source
+    if src.is_demo:
+        st.info(
+            f"**{DEMO_NAME}**: N = {view.n_total} synthetic patients generated to reproduce the published "
+            "aggregates of Momm et al. (Pediatric Blood & Cancer). Not real patients; use it to explore the tool.",
+            icon="🧪",
+        )
+    else:
+        excluded = f", {src.n_excluded} row(s) excluded by validation" if src.n_excluded else ""
+        note = f" {src.note}" if src.note else ""
+        st.info(f"**Your data: {src.name}**: N = {view.n_total}{excluded}.{note}", icon="📄")
+    for text in pop_notices():
+        st.warning(text)
+
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
+    st.Page("pages/survival.py", title="Survival", icon="📉", url_path="survival"),
+    st.Page("pages/relapse.py", title="Relapse", icon="🔁", url_path="relapse"),
+    st.Page("pages/risk_factors.py", title="Risk factors", icon="🌲", url_path="risk_factors"),
+    st.Page("pages/data.py", title="Data", icon="📄", url_path="data"),
+]
+
+
+def main() -> None:
+    page = st.navigation(PAGES)
+    full, source = _active()
+    full = with_age_group(full, float(st.session_state.get("flt_cut", 10.0)))
+    _read_link_once(full)
+    flt, saved = _sidebar(full)
+    full = with_age_group(full, flt.age_cut)
+    view = View(full=full, cohort=apply_filter(full, flt), filters=flt, source=source, saved=tuple(saved))
+    set_view(view)
+    _write_link(flt, saved, page.url_path)
+    _banner(view)
+    page.run()
+
+
+main()

@@ -1,0 +1,34 @@
+"""Overview: who is in the filtered cohort, and the headline OS and RFS."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.cohort import categorical_covariates, label
+from analysis.headline import headline_table
+from analysis.summary import table_one
+from pages._context import get_view, persist, stop_if_empty
+
+view = get_view()
+st.title("HSCT2 Explorer")
+st.caption(
+    "Survival and relapse after a second allogeneic stem cell transplant (HSCT2) in children with acute "
+    "lymphoblastic leukemia. Time zero is the day of HSCT2."
+)
+stop_if_empty(view)
+
+st.subheader(f"Cohort: {view.n} of {view.n_total} patients")
+st.caption(f"Filters: {view.filters.describe()}")
+
+st.markdown("#### Headline survival")
+headline = headline_table(view.cohort, published=view.is_unfiltered_demo)
+st.dataframe(headline.table, hide_index=True, width="stretch")
+st.caption(headline.caption)
+
+st.markdown("#### Patient characteristics")
+choices = ["none", *[c for c in categorical_covariates(view.cohort) if view.cohort[c].nunique() > 1]]
+persist("overview.split", "none", choices)
+split = st.selectbox("Split Table 1 by", choices, key="overview.split",
+                     format_func=lambda c: "No split" if c == "none" else label(c))
+st.dataframe(table_one(view.cohort, None if split == "none" else split), hide_index=True,
+             width="stretch", height=min(38 * 40, 35 * (len(view.cohort.columns) * 3 + 6)))
