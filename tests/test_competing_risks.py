@@ -1,0 +1,245 @@
+"""Cumulative incidence and Gray's test against R's cmprsk (fixtures from tests/r/competing_risks.R)."""
+
+from __future__ import annotations
+
+import json
+import time as clock
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+
+from analysis.competing_risks import (
+    CompetingRisksError,
+    cumulative_incidence,
+    gray_test,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "competing_risks"
+DATASETS = ["hand", "mgus2", "mgus2_rho1", "pbc", "small"]
+
+
+def _load(name: str) -> tuple[pd.DataFrame, dict]:
+    data = pd.read_csv(FIXTURES / f"{name}.csv", dtype={"group": str})
+    with open(FIXTURES / f"{name}.json") as fh:
+        return data, json.load(fh)
+
+
+def _num(values: list) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _group_curves(name: str):
+    data, ref = _load(name)
+    for g in ref["groups"]:
+        rows = data[data["group"] == g]
+        yield g, cumulative_incidence(rows["time"], rows["cause"]), ref
+
+
+@pytest.mark.parametrize("name", ["hand", "mgus2", "small"])
+def test_reference_data_have_tied_times_of_both_causes(name):
+    data, _ = _load(name)
+    events = data[data["cause"] > 0]
+    assert (events.groupby("time")["cause"].nunique() == 2).any()
+    assert events[events["cause"] == 2]["time"].duplicated().any()
+    assert data[data["cause"] == 0]["time"].isin(events["time"]).any()
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_cif_at_against_R(name):
+    """R: fit <- cuminc(time, cause, group); timepoints(fit, times)  (est and var, 1e-6 absolute)."""
+    for g, fit, ref in _group_curves(name):
+        at = fit.cif_at(ref["times"])
+        for cause in (1, 2):
+            expected = ref["timepoints"].get(f"{g} {cause}")
+            if expected is None:  # cmprsk leaves out causes with no event in the whole data set
+                continue
+            ours = at[at["cause"] == cause]
+            np.testing.assert_allclose(ours["cif"], _num(expected["est"]), rtol=0, atol=1e-6)
+            np.testing.assert_allclose(ours["variance"], _num(expected["var"]), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["hand", "mgus2", "pbc", "small"])
+def test_cif_without_groups_against_R(name):
+    """R: timepoints(cuminc(time, cause), times)."""
+    data, ref = _load(name)
+    at = cumulative_incidence(data["time"], data["cause"]).cif_at(ref["times"])
+    for cause in (1, 2):
+        expected = ref["timepoints_ungrouped"][f"1 {cause}"]
+        ours = at[at["cause"] == cause]
+        np.testing.assert_allclose(ours["cif"], _num(expected["est"]), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(ours["variance"], _num(expected["var"]), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["hand", "mgus2", "pbc", "small"])
+def test_cif_steps_against_R(name):
+    """R: cuminc(time, cause, group)[[paste(g, cause)]]: every step of the curve, with its variance.
+
+    cmprsk lists the corners of the step function: (0, 0), then each event time
+    twice (value before, value after), then the last follow-up time.
+    """
+    for g, fit, ref in _group_curves(name):
+        for cause in (1, 2):
+            expected = ref["curves"].get(f"{g} {cause}")
+            if expected is None:
+                continue
+            steps = fit.curve(cause)
+            steps = steps[steps["n_event"] > 0]
+            r_time, r_est, r_var = (np.asarray(expected[k]) for k in ("time", "est", "var"))
+            after = slice(2, len(r_time) - 1, 2)
+            np.testing.assert_allclose(steps["time"], r_time[after], rtol=0, atol=1e-12)
+            np.testing.assert_allclose(steps["cif"], r_est[after], rtol=0, atol=1e-6)
+            np.testing.assert_allclose(steps["variance"], r_var[after], rtol=0, atol=1e-6)
+            assert fit.last_time == pytest.approx(r_time[-1])
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_gray_test_against_R(name):
+    """R: cuminc(time, cause, group, rho = rho)$Tests  (stat and p, 1e-4 relative).
+
+    cuminc prints p as 1 - pchisq(stat, df), which is 0 below ~1e-16; the
+    fixture also keeps pchisq(stat, df, lower.tail = FALSE) for those.
+    """
+    data, ref = _load(name)
+    for cause in (1, 2):
+        result = gray_test(data["time"], data["cause"], data["group"], cause_of_interest=cause, rho=ref["rho"])
+        expected = ref["tests"][str(cause)]
+        assert result.statistic == pytest.approx(expected["stat"], rel=1e-4)
+        assert result.df == expected["df"]
+        assert result.p == pytest.approx(expected["pv_upper"], rel=1e-4)
+        if expected["pv"] > 1e-12:
+            assert result.p == pytest.approx(expected["pv"], rel=1e-4)
+
+
+def test_gray_test_does_not_depend_on_group_labels_or_row_order():
+    data, _ = _load("hand")
+    base = gray_test(data["time"], data["cause"], data["group"])
+    relabelled = data["group"].map({"A": "z", "B": "a", "C": "m"})
+    shuffled = data.assign(group=relabelled).sample(frac=1, random_state=3)
+    other = gray_test(shuffled["time"], shuffled["cause"], shuffled["group"])
+    assert other.statistic == pytest.approx(base.statistic, rel=1e-10)
+    assert other.groups == ("a", "m", "z")
+
+
+def test_rfs_plus_cir_plus_nrm_is_one_at_every_event_time():
+    data, _ = _load("mgus2")
+    fit = cumulative_incidence(data["time"], data["cause"])
+    km = KaplanMeierFitter().fit(data["time"], data["cause"] > 0)
+    rfs = km.survival_function_at_times(fit.curve(1)["time"]).to_numpy()
+    total = rfs + fit.curve(1)["cif"].to_numpy() + fit.curve(2)["cif"].to_numpy()
+    np.testing.assert_allclose(total, 1.0, rtol=0, atol=1e-12)
+
+
+def test_cumulative_incidence_by_hand():
+    # n=4: relapse at 1 (1/4), death at 2 (3/4 * 1/3), censored at 3, relapse at 4 (1/2 * 1/1)
+    fit = cumulative_incidence([1, 2, 3, 4], [1, 2, 0, 1])
+    at = fit.cif_at([0.5, 1, 2, 3.5, 4])
+    assert at.loc[at["cause"] == 1, "cif"].tolist() == pytest.approx([0, 0.25, 0.25, 0.25, 0.75])
+    assert at.loc[at["cause"] == 2, "cif"].tolist() == pytest.approx([0, 0, 0.25, 0.25, 0.25])
+    assert at.loc[at["cause"] == 1, "n_at_risk"].tolist() == [4, 4, 3, 1, 1]
+    assert fit.events == {1: 2, 2: 1}
+    # cinc's variance at the first relapse: v1 = v2 = v3 = (4/3)^2 / 16 = 1/9, so
+    # v1 + F^2 v3 - 2 F v2 = (1 + 1/16 - 1/2) / 9 = 1/16 (R: timepoints(cuminc(...), 1)$var)
+    assert at.loc[(at["cause"] == 1) & (at["time"] == 1), "variance"].item() == pytest.approx(1 / 16)
+
+
+def test_cif_at_is_undefined_after_last_follow_up_and_before_zero():
+    fit = cumulative_incidence([1, 2, 3], [1, 2, 0])
+    at = fit.cif_at([-1, 3, 3.01])
+    assert at.loc[at["cause"] == 1, "cif"].isna().tolist() == [True, False, True]
+    assert at.loc[at["cause"] == 1, "n_at_risk"].tolist() == [3, 1, 0]
+
+
+def test_log_log_limits_bracket_the_estimate():
+    data, _ = _load("mgus2")
+    table = cumulative_incidence(data["time"], data["cause"], conf_level=0.9).table
+    inside = table[(table["cif"] > 0) & (table["cif"] < 1)]
+    assert (inside["lower"] < inside["cif"]).all() and (inside["cif"] < inside["upper"]).all()
+    assert table[["lower", "upper"]].stack().between(0, 1).all()
+    row = inside.iloc[len(inside) // 2]
+    f, se = row["cif"], np.sqrt(row["variance"])
+    z = 1.6448536269514722
+    assert np.log(-np.log(row["lower"])) == pytest.approx(np.log(-np.log(f)) + z * se / abs(f * np.log(f)))
+
+
+def test_all_censored_gives_zero_incidence():
+    fit = cumulative_incidence([1, 2, 2, 5], [0, 0, 0, 0])
+    assert (fit.table["cif"] == 0).all() and (fit.table["variance"] == 0).all()
+    assert fit.events == {1: 0, 2: 0}
+
+
+def test_first_observation_censored_and_single_patient():
+    fit = cumulative_incidence([1, 2, 3], [0, 1, 1])
+    assert fit.cif_at([3])["cif"].tolist() == pytest.approx([1.0, 0.0])
+    one = cumulative_incidence([4.0], [1])
+    assert one.cif_at([4])["cif"].tolist() == pytest.approx([1.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("time", "cause", "message"),
+    [
+        ([], [], "no patients"),
+        ([1, -2], [1, 0], "negative"),
+        ([1, np.nan], [1, 0], "missing or infinite"),
+        ([1, 2], [1, -1], "cause codes"),
+        ([1, 2], [1], "same length"),
+    ],
+)
+def test_bad_input_is_named(time, cause, message):
+    with pytest.raises(CompetingRisksError, match=message):
+        cumulative_incidence(time, cause)
+
+
+def test_bad_conf_level_and_unknown_cause():
+    with pytest.raises(CompetingRisksError, match="conf_level"):
+        cumulative_incidence([1], [1], conf_level=95)
+    with pytest.raises(CompetingRisksError, match="cause 3 was not estimated"):
+        cumulative_incidence([1], [1]).curve(3)
+
+
+def test_gray_test_refuses_one_group_and_no_events():
+    with pytest.raises(CompetingRisksError, match="at least two groups"):
+        gray_test([1, 2, 3], [1, 2, 0], ["a", "a", "a"])
+    with pytest.raises(CompetingRisksError, match="no events of cause 1"):
+        gray_test([1, 2, 3], [2, 2, 0], ["a", "b", "a"])
+    with pytest.raises(CompetingRisksError, match="missing values"):
+        gray_test([1, 2, 3], [1, 2, 0], ["a", None, "b"])
+    with pytest.raises(CompetingRisksError, match="one value per patient"):
+        gray_test([1, 2, 3], [1, 2, 0], ["a", "b"])
+
+
+def test_gray_test_refuses_singular_covariance():
+    # group b is censored before any event: it carries no information
+    with pytest.raises(CompetingRisksError, match="singular"):
+        gray_test([2, 3, 4, 1], [1, 2, 1, 0], ["a", "a", "a", "b"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 2)), min_size=1, max_size=40))
+def test_cif_properties_on_random_tied_data(rows):
+    time = np.array([r[0] for r in rows], dtype=float)
+    cause = np.array([r[1] for r in rows])
+    fit = cumulative_incidence(time, cause)
+    cir, nrm = fit.curve(1), fit.curve(2)
+    assert np.all(np.diff(cir["cif"]) >= -1e-12) and np.all(np.diff(nrm["cif"]) >= -1e-12)
+    km = KaplanMeierFitter().fit(time, cause > 0)
+    rfs = km.survival_function_at_times(cir["time"]).to_numpy()
+    np.testing.assert_allclose(rfs + cir["cif"] + nrm["cif"], 1.0, atol=1e-12)
+    assert (fit.table["variance"] >= -1e-12).all()
+
+
+def test_speed_on_100000_patients():
+    rng = np.random.default_rng(7)
+    n = 100_000
+    time = np.round(rng.exponential(30, n), 1)
+    cause = rng.choice([0, 1, 2], n, p=[0.4, 0.35, 0.25])
+    group = rng.choice(["a", "b", "c"], n)
+    start = clock.perf_counter()
+    cumulative_incidence(time, cause)
+    gray_test(time, cause, group, cause_of_interest=1)
+    gray_test(time, cause, group, cause_of_interest=2)
+    assert clock.perf_counter() - start < 2.0
