@@ -16,6 +16,13 @@ Page controls that belong in the share link use keys ``<page>.<control>``
 (e.g. ``survival.endpoint``) and call :func:`persist` before creating the widget
 (without passing ``value``/``index``: the state set here is the value).
 
+Tests: ``tests/conftest.py`` has the ``open_app`` fixture
+(``at = open_app("survival", query={"lineage": "T-ALL"})``) that opens the
+frame and switches to a page; it also pins the server's ``st.navigation``
+behaviour, without which AppTest would run a page without its frame.
+Page widget keys are ``<url_path>.<control>`` with url paths ``overview``,
+``survival``, ``relapse``, ``risk_factors`` and ``data``.
+
 Uploaded data live only in ``st.session_state`` (this user's session): never
 in a cache shared between users, never on disk.
 """
