@@ -276,7 +276,7 @@ def _cox_efron(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.n
     else:
         return failed
     se = np.sqrt(np.diag(np.linalg.inv(info)))
-    p = np.array([math.erfc(abs(b / s) / math.sqrt(2.0)) for b, s in zip(beta, se)])
+    p = np.array([math.erfc(abs(b / s) / math.sqrt(2.0)) for b, s in zip(beta, se, strict=True)])
     return np.exp(beta), p
 
 
@@ -322,7 +322,7 @@ def _load_targets(path: Path = TARGETS_PATH) -> _Targets:
         p_os=np.array([os_terms[f]["p"] for f in order]),
         hr_rfs=np.array([rfs_terms[f]["hr"] for f in order[:2]]),
         p_rfs=np.array([rfs_terms[f]["p"] for f in order[:2]]),
-        hr_ratio=float(spec["cox"]["tolerance"]["hr"]["value"]),
+        hr_ratio=float(spec["cox_tolerance"]["hr"]["value"]),
     )
 
 
