@@ -1,0 +1,250 @@
+"""Design matrices for Cox models: a cohort plus a model spec in, named columns out.
+
+A model spec is a tuple of :class:`CovariateSpec`. Each covariate becomes one or
+more columns of the design matrix, named the way the dashboard shows them:
+
+* a categorical covariate gives one indicator per non-reference level,
+  ``"lineage=T-ALL"`` (treatment coding, as R's default contrasts);
+* a numeric covariate is used as it is, per unit, under its column name
+  (``"age_years"``);
+* a numeric covariate cut at a value gives one indicator ``"age_years≥10"``
+  (1 when the value is at or above the cut).
+
+Rows with a missing value in any model covariate are left out (R's
+``na.omit``); the design records which rows it kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.cohort import STANDARD_LEVELS, STANDARD_NUMERIC, is_categorical, label
+
+
+class DesignError(ValueError):
+    """A model spec that cannot be turned into a design matrix for this cohort."""
+
+
+@dataclass(frozen=True)
+class CovariateSpec:
+    """How one covariate enters the model.
+
+    ``reference`` applies to categorical covariates (``None``: the first level
+    in sorted order); ``cut`` to numeric ones (``None``: per unit).
+    """
+
+    column: str
+    categorical: bool
+    reference: str | None = None
+    cut: float | None = None
+
+
+@dataclass(frozen=True)
+class Design:
+    """The design matrix of one model and what each of its columns means.
+
+    ``terms`` has one row per column of ``matrix``: term, covariate, level
+    (``None`` for a numeric term), kind (``"level"``, ``"numeric"``, ``"cut"``)
+    and unit. ``levels`` has one row per level of each categorical or cut
+    covariate (covariate, level, term, is_reference, n), including the
+    reference levels, so a forest plot can show them. ``kept`` is a boolean
+    mask over the cohort rows that entered the model. ``notes`` are
+    plain-language messages about covariates that were dropped or changed.
+    """
+
+    matrix: np.ndarray
+    terms: pd.DataFrame
+    levels: pd.DataFrame
+    kept: np.ndarray
+    specs: tuple[CovariateSpec, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.terms["term"])
+
+    def columns_of(self, covariate: str) -> list[int]:
+        """Column indices of one covariate (several for a multi-level factor)."""
+        return [i for i, c in enumerate(self.terms["covariate"]) if c == covariate]
+
+
+def level_label(value: object) -> str:
+    """A value as a level name: ``1.0`` -> ``"1"``, ``0.5`` -> ``"0.5"`` (as R's ``as.character``)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value)
+
+
+def cut_label(column: str, cut: float) -> str:
+    return f"{column}≥{level_label(float(cut))}"
+
+
+def sorted_levels(values: pd.Series) -> list[str]:
+    """Observed levels in sorted order: numerically for numbers, by code point for text."""
+    present = pd.unique(values.dropna())
+    if pd.api.types.is_numeric_dtype(values):
+        return [level_label(v) for v in sorted(float(v) for v in present)]
+    return sorted(str(v) for v in present)
+
+
+def covariate_spec(
+    cohort: pd.DataFrame,
+    column: str,
+    *,
+    categorical: bool | None = None,
+    reference: str | None = None,
+    cut: float | None = None,
+    standard_reference: bool = False,
+) -> CovariateSpec:
+    """A :class:`CovariateSpec` with defaults taken from the cohort.
+
+    ``categorical=None`` decides from the data (text columns and the standard
+    categorical covariates are categorical). ``standard_reference=True`` picks
+    the field's usual reference (the first level of the standard order: female,
+    B-ALL, no ATG, ``< 10 y``) instead of the first level in sorted order.
+    """
+    if column not in cohort.columns:
+        raise DesignError(f"there is no column {column!r} in the cohort")
+    is_cat = is_categorical(cohort, column) if categorical is None else categorical
+    if is_cat and reference is None and standard_reference:
+        order = STANDARD_LEVELS.get(column, ())
+        present = set(sorted_levels(cohort[column]))
+        reference = next((lvl for lvl in order if lvl in present), None)
+    return CovariateSpec(column, is_cat, reference=reference if is_cat else None,
+                         cut=None if is_cat else cut)
+
+
+def build_design(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> Design:
+    """Turn covariate specs into a design matrix over the complete cases.
+
+    A covariate with a single observed level (or a constant numeric one) in
+    the complete cases carries no information about the hazard: it is left
+    out and a note says so. A reference level that is not present falls back
+    to the first present level, with a note.
+    """
+    specs = tuple(specs)
+    names = [s.column for s in specs]
+    if len(set(names)) != len(names):
+        raise DesignError("a covariate is listed twice in the model")
+    for s in specs:
+        if s.column not in cohort.columns:
+            raise DesignError(f"there is no column {s.column!r} in the cohort")
+    kept = np.ones(len(cohort), dtype=bool)
+    for s in specs:
+        kept &= cohort[s.column].notna().to_numpy()
+    data = cohort.loc[kept]
+    columns: list[np.ndarray] = []
+    term_rows: list[dict] = []
+    level_rows: list[dict] = []
+    notes: list[str] = []
+    for s in specs:
+        x = data[s.column]
+        if s.categorical:
+            cols, terms, lvls = _categorical_columns(s, x, notes)
+        elif s.cut is not None:
+            cols, terms, lvls = _cut_columns(s, x, notes)
+        else:
+            cols, terms, lvls = _numeric_columns(s, x, notes)
+        columns.extend(cols)
+        term_rows.extend(terms)
+        level_rows.extend(lvls)
+    matrix = np.column_stack(columns) if columns else np.empty((int(kept.sum()), 0))
+    terms = pd.DataFrame(term_rows, columns=["term", "covariate", "level", "kind", "unit"])
+    levels = pd.DataFrame(level_rows, columns=["covariate", "level", "term", "is_reference", "n"])
+    return Design(matrix.astype(float), terms, levels, kept, specs, tuple(notes))
+
+
+def _categorical_columns(s: CovariateSpec, x: pd.Series, notes: list[str]):
+    as_text = x.map(level_label) if pd.api.types.is_numeric_dtype(x) else x.astype(str)
+    lvls = sorted_levels(x)
+    if len(lvls) < 2:
+        only = f" ({lvls[0]})" if lvls else ""
+        notes.append(f"{label(s.column)} has a single level{only} in these patients and was left out.")
+        return [], [], []
+    reference = s.reference if s.reference is not None else lvls[0]
+    if reference not in lvls:
+        notes.append(f"Reference level {reference!r} of {label(s.column)} is not present; "
+                     f"{lvls[0]!r} is used instead.")
+        reference = lvls[0]
+    values = as_text.to_numpy()
+    cols, terms, levels = [], [], []
+    levels.append({"covariate": s.column, "level": reference, "term": None, "is_reference": True,
+                   "n": int((values == reference).sum())})
+    for lvl in lvls:
+        if lvl == reference:
+            continue
+        term = f"{s.column}={lvl}"
+        cols.append((values == lvl).astype(float))
+        terms.append({"term": term, "covariate": s.column, "level": lvl, "kind": "level", "unit": None})
+        levels.append({"covariate": s.column, "level": lvl, "term": term, "is_reference": False,
+                       "n": int((values == lvl).sum())})
+    return cols, terms, levels
+
+
+def _cut_columns(s: CovariateSpec, x: pd.Series, notes: list[str]):
+    values = pd.to_numeric(x).to_numpy(dtype=float)
+    above = values >= float(s.cut)
+    term = cut_label(s.column, s.cut)
+    below_label = f"<{level_label(float(s.cut))}"
+    above_label = f"≥{level_label(float(s.cut))}"
+    if above.all() or not above.any():
+        notes.append(f"Every patient is on one side of {label(s.column)} = {s.cut:g}; it was left out.")
+        return [], [], []
+    terms = [{"term": term, "covariate": s.column, "level": above_label, "kind": "cut",
+              "unit": _unit(s.column)}]
+    levels = [
+        {"covariate": s.column, "level": below_label, "term": None, "is_reference": True,
+         "n": int((~above).sum())},
+        {"covariate": s.column, "level": above_label, "term": term, "is_reference": False,
+         "n": int(above.sum())},
+    ]
+    return [above.astype(float)], terms, levels
+
+
+def _numeric_columns(s: CovariateSpec, x: pd.Series, notes: list[str]):
+    try:
+        values = pd.to_numeric(x).to_numpy(dtype=float)
+    except (ValueError, TypeError) as err:
+        raise DesignError(f"{label(s.column)} is not numeric; treat it as categorical") from err
+    if len(values) and np.ptp(values) == 0:
+        notes.append(f"{label(s.column)} has the same value for every patient and was left out.")
+        return [], [], []
+    terms = [{"term": s.column, "covariate": s.column, "level": None, "kind": "numeric",
+              "unit": _unit(s.column)}]
+    return [values], terms, []
+
+
+def _unit(column: str) -> str | None:
+    return STANDARD_NUMERIC[column][0] if column in STANDARD_NUMERIC else None
+
+
+def specs_from_options(
+    cohort: pd.DataFrame,
+    covariates: Sequence[str],
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    cuts: Mapping[str, float] | None = None,
+    standard_reference: bool = False,
+) -> tuple[CovariateSpec, ...]:
+    """Specs from the command-line style options (``--categorical``, ``--reference``).
+
+    A column listed in ``categorical`` (or given a reference level) is treated
+    as categorical even when its values are numbers; other columns are
+    categorical when their values are text.
+    """
+    reference = dict(reference or {})
+    cuts = dict(cuts or {})
+    unknown = [c for c in (*categorical, *reference, *cuts) if c not in covariates]
+    if unknown:
+        raise DesignError(f"{', '.join(unknown)} is not among the model covariates")
+    return tuple(
+        covariate_spec(cohort, c, categorical=True if c in categorical or c in reference else None,
+                       reference=reference.get(c), cut=cuts.get(c), standard_reference=standard_reference)
+        for c in covariates
+    )
