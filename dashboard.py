@@ -39,7 +39,7 @@ DEMO_NAME = "Demo cohort (synthetic)"
 _LINK_READ = "_link_read_for_generation"
 _SAVED = "_saved"
 
-st.set_page_config(page_title="HSCT2 Explorer", page_icon="🩸", layout="wide")
+st.set_page_config(page_title="HSCT2 Explorer", page_icon=":material/monitoring:", layout="wide")
 
 
 @st.cache_data(show_spinner=False)
@@ -170,7 +170,7 @@ def _sidebar(full: pd.DataFrame) -> tuple[CohortFilter, list[SavedCohort]]:
         st.markdown("### Filters")
         bounds = _age_bounds(full)
         if bounds:
-            st.slider("Age at HSCT2 (years)", min_value=bounds[0], max_value=bounds[1], step=0.5,
+            st.slider("Age at HSCT2 (years)", min_value=bounds[0], max_value=bounds[1], step=0.5, format="%.1f",
                       key="flt_age")
             st.number_input("Age cut for “age group” (years)", min_value=1.0, max_value=29.0, step=1.0,
                             key="flt_cut", help="The paper compares age ≥ 10 with age < 10 years.")
@@ -214,22 +214,22 @@ def _banner(view: View) -> None:
         st.info(
             f"**{DEMO_NAME}**: N = {view.n_total} synthetic patients generated to reproduce the published "
             "aggregates of Momm et al. (Pediatric Blood & Cancer). Not real patients; use it to explore the tool.",
-            icon="🧪",
+            icon=":material/science:",
         )
     else:
         excluded = f", {src.n_excluded} row(s) excluded by validation" if src.n_excluded else ""
         note = f" {src.note}" if src.note else ""
-        st.info(f"**Your data: {src.name}**: N = {view.n_total}{excluded}.{note}", icon="📄")
+        st.info(f"**Your data: {src.name}**: N = {view.n_total}{excluded}.{note}", icon=":material/description:")
     for text in pop_notices():
         st.warning(text)
 
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
-    st.Page("pages/survival.py", title="Survival", icon="📉", url_path="survival"),
-    st.Page("pages/relapse.py", title="Relapse", icon="🔁", url_path="relapse"),
-    st.Page("pages/risk_factors.py", title="Risk factors", icon="🌲", url_path="risk_factors"),
-    st.Page("pages/data.py", title="Data", icon="📄", url_path="data"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
+    st.Page("pages/survival.py", title="Survival", icon=":material/monitoring:", url_path="survival"),
+    st.Page("pages/relapse.py", title="Relapse", icon=":material/replay:", url_path="relapse"),
+    st.Page("pages/risk_factors.py", title="Risk factors", icon=":material/forest:", url_path="risk_factors"),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
 ]
 
 
@@ -242,7 +242,7 @@ def main() -> None:
     full = with_age_group(full, flt.age_cut)
     view = View(full=full, cohort=apply_filter(full, flt), filters=flt, source=source, saved=tuple(saved))
     set_view(view)
-    _write_link(flt, saved, page.url_path)
+    _write_link(flt, saved, page._url_path)  # url_path is "" for the default page; controls keep its name
     _banner(view)
     page.run()
 

@@ -230,7 +230,7 @@ def _from_link(key: str, default: Any, options: Sequence[Any] | None) -> Any:
     except ValueError:
         value = None
     if value is None or (options is not None and not _valid(value, options)):
-        add_notice(f"Ignored link value {key}={raw!r}: not one of the choices; the default is used.")
+        st.warning(f"Share link: ignored {key}={raw!r}, not one of the choices; the default is used.")
         return default
     return value
 

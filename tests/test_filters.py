@@ -1,0 +1,108 @@
+"""Filters as data: applying them and the share-link round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.filters import (
+    CohortFilter,
+    SavedCohort,
+    apply_filter,
+    from_query_params,
+    parse_query_string,
+    to_query_params,
+)
+
+
+def test_empty_filter_keeps_everyone_and_adds_age_group(demo_cohort):
+    out = apply_filter(demo_cohort, CohortFilter())
+    assert len(out) == len(demo_cohort)
+    expected = (demo_cohort["age_years"] >= 10).map({True: "≥ 10 y", False: "< 10 y"})
+    assert (out["age_group"] == expected).all()
+
+
+def test_levels_and_age_range_restrict(demo_cohort):
+    flt = CohortFilter(age_range=(10, 18)).with_levels("lineage", ["T-ALL"]).with_levels("atg", ["yes", "no"])
+    out = apply_filter(demo_cohort, flt)
+    mask = demo_cohort["age_years"].between(10, 18) & (demo_cohort["lineage"] == "T-ALL")
+    assert sorted(out["patient_id"]) == sorted(demo_cohort.loc[mask, "patient_id"])
+
+
+def test_missing_value_is_excluded_when_its_column_is_restricted(demo_cohort):
+    cohort = demo_cohort.copy()
+    cohort.loc[0, "lineage"] = None
+    assert len(apply_filter(cohort, CohortFilter())) == len(cohort)
+    both = apply_filter(cohort, CohortFilter().with_levels("lineage", ["B-ALL", "T-ALL"]))
+    assert len(both) == len(cohort) - 1
+
+
+def test_age_cut_changes_groups_not_patients(demo_cohort):
+    out = apply_filter(demo_cohort, CohortFilter(age_cut=6))
+    assert len(out) == len(demo_cohort)
+    assert set(out["age_group"]) == {"< 6 y", "≥ 6 y"}
+
+
+def test_with_levels_none_removes_restriction():
+    flt = CohortFilter().with_levels("sex", ["male"]).with_levels("sex", None)
+    assert not flt.restricts
+    assert flt == CohortFilter()
+
+
+def test_query_round_trip(demo_cohort):
+    flt = (CohortFilter(age_range=(2.5, 12), age_cut=8).with_levels("donor", ["MSD", "haplo"])
+           .with_range("months_hsct1_to_relapse", (0, 6)))
+    saved = (SavedCohort("T older", CohortFilter(age_range=(10, 19)).with_levels("lineage", ["T-ALL"])),
+             SavedCohort("B", CohortFilter().with_levels("lineage", ["B-ALL"])))
+    params = to_query_params(flt, saved)
+    parsed = from_query_params(params, demo_cohort)
+    assert parsed.notices == ()
+    assert parsed.filters == flt
+    assert parsed.saved == saved
+
+
+def test_query_string_from_a_whole_link(demo_cohort):
+    params = parse_query_string("http://host/survival?lineage=T-ALL&age=10-18&cut=12")
+    parsed = from_query_params(params, demo_cohort)
+    assert parsed.filters == CohortFilter(age_range=(10, 18), age_cut=12).with_levels("lineage", ["T-ALL"])
+
+
+@pytest.mark.parametrize(
+    ("params", "notice"),
+    [
+        ({"age": "old"}, "ignored age range “old”"),
+        ({"age": "18-10"}, "ignored age range “18-10”"),
+        ({"cut": "99"}, "ignored age cut “99”"),
+        ({"lineage": "Z-ALL"}, "ignored unknown lineage value(s): Z-ALL"),
+        ({"colour": "red"}, "ignored unknown link parameter “colour”"),
+        ({"cmp": "no-separator"}, "ignored saved cohort “no-separator”"),
+    ],
+)
+def test_bad_link_values_are_ignored_with_a_notice(demo_cohort, params, notice):
+    parsed = from_query_params(params, demo_cohort)
+    assert any(n.startswith(notice) for n in parsed.notices), parsed.notices
+    assert not parsed.filters.restricts
+
+
+def test_good_values_survive_next_to_bad_ones(demo_cohort):
+    parsed = from_query_params({"lineage": "T-ALL,Z-ALL", "age": "x"}, demo_cohort)
+    assert parsed.filters == CohortFilter().with_levels("lineage", ["T-ALL"])
+
+
+def test_at_most_four_saved_cohorts(demo_cohort):
+    params = {"cmp": [f"c{i}:lineage=B-ALL" for i in range(6)]}
+    parsed = from_query_params(params, demo_cohort)
+    assert [s.name for s in parsed.saved] == ["c0", "c1", "c2", "c3"]
+    assert sum("at most 4" in n for n in parsed.notices) == 2
+
+
+def test_cohort_names_cannot_break_the_link(demo_cohort):
+    saved = (SavedCohort("a:b;c=d&e", CohortFilter().with_levels("sex", ["male"])),)
+    parsed = from_query_params(to_query_params(CohortFilter(), saved), demo_cohort)
+    assert parsed.saved[0].name == "a b c d e"
+    assert parsed.saved[0].filters == saved[0].filters
+
+
+def test_describe_is_readable():
+    flt = CohortFilter(age_range=(10, 18)).with_levels("lineage", ["T-ALL"])
+    assert flt.describe() == "lineage: T-ALL · age 10–18 y"
+    assert CohortFilter().describe() == "all patients"
