@@ -81,7 +81,8 @@ def test_figure_follows_mode_scale_and_reference(demo_cohort):
     overlay = timing_figure(hist, mode="overlay", scale="count", reference=8.2)
     stacked = timing_figure(hist, mode="stack", scale="percent")
     assert overlay.layout.barmode == "overlay" and stacked.layout.barmode == "stack"
-    assert [t.name.split(" (")[0] for t in overlay.data] == list(comparison.order)
+    assert [t.name.split(":")[0] for t in overlay.data] == list(comparison.order)
+    assert "median" in overlay.data[0].name
     assert list(stacked.data[0].y) == pytest.approx(hist.table.loc[hist.table["group"] == "B-ALL", "percent"])
     dotted = [s for s in overlay.layout.shapes if s.line.dash == "dot"]
     assert len(dotted) == 1 and dotted[0].x0 == 8.2
