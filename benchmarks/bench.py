@@ -1,0 +1,129 @@
+"""Speed figures reported in the README.
+
+    python benchmarks/bench.py [--quick] [--markdown]
+
+* warm rerun of every page after a filter change, on the demo cohort
+  (AppTest, whole script run: frame + page; median of repeated runs);
+* warm rerun of the analysis pages on a 100,000-patient generated cohort;
+* the statistics alone at n = 100,000: Kaplan-Meier + log-rank,
+  cumulative incidence + Gray's test, a 5-covariate Cox fit;
+* load + map + validate of a 100,000-row CSV.
+
+Timings are wall-clock on the machine that runs the script; AppTest adds its
+own overhead, so page figures are upper bounds for a live server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.large_cohort import make_large_cohort  # noqa: E402
+from tests.apptest_support import open_app  # noqa: E402
+
+PAGES = ("overview", "survival", "relapse", "risk_factors", "data")
+ANALYSIS_PAGES = ("survival", "relapse", "risk_factors")
+
+
+def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def page_rerun_seconds(page: str, repeats: int, session: dict | None = None) -> float:
+    """Median time of a full rerun after toggling the sex filter (warm: first runs excluded)."""
+    at = open_app(page, session=session, timeout=300)
+    if at.exception:
+        raise RuntimeError(f"{page}: {at.exception[0].message}")
+    widget = at.multiselect(key="flt_sex")
+    values = [["male"], []]
+    times = []
+    for i in range(repeats + 1):
+        widget.set_value(values[i % 2])
+        start = time.perf_counter()
+        at.run()
+        if i:  # the first toggle warms caches of the new subset
+            times.append(time.perf_counter() - start)
+        widget = at.multiselect(key="flt_sex")
+    if at.exception:
+        raise RuntimeError(f"{page}: {at.exception[0].message}")
+    return statistics.median(times)
+
+
+def large_session(cohort) -> dict:
+    from pages._context import ActiveData, DataSource
+
+    return {"_active_data": ActiveData(cohort, DataSource("generated 100k cohort", False, 0))}
+
+
+def statistics_seconds(cohort, repeats: int) -> dict[str, float]:
+    from analysis.cohort import competing_cause, endpoint, rfs_time
+    from analysis.competing_risks import cumulative_incidence, gray_test
+    from analysis.kaplan_meier import fit_kaplan_meier
+    from analysis.logrank import logrank_test
+
+    os_ = endpoint(cohort, "os")
+    group = cohort["lineage"].to_numpy()
+    t, c = rfs_time(cohort), competing_cause(cohort)
+    out = {
+        "Kaplan-Meier (OS, all patients)": _median_seconds(lambda: fit_kaplan_meier(os_.time, os_.event), repeats),
+        "log-rank test (OS by lineage)": _median_seconds(lambda: logrank_test(os_.time, os_.event, group), repeats),
+        "cumulative incidence (relapse, NRM)": _median_seconds(lambda: cumulative_incidence(t, c), repeats),
+        "Gray's test (relapse by lineage)": _median_seconds(lambda: gray_test(t, c, group), repeats),
+    }
+    try:
+        from benchmarks.bench_cox import cox_fit_seconds
+
+        out["Cox fit, 5 covariates"] = cox_fit_seconds(cohort, repeats)
+    except ImportError:
+        pass
+    return out
+
+
+def upload_seconds(n: int) -> float | None:
+    try:
+        from benchmarks.bench_upload import load_map_validate_seconds
+    except ImportError:
+        return None
+    return load_map_validate_seconds(n)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--n", type=int, default=100_000, help="size of the large cohort")
+    args = parser.parse_args(argv)
+    repeats = 5 if args.quick else 15
+    print(f"# Benchmarks ({platform.python_version()}, {platform.machine()}, "
+          f"{time.strftime('%Y-%m-%d')})\n")
+    print("| what | median |\n|---|---|")
+    for page in PAGES:
+        print(f"| warm rerun, demo cohort (N = 75): {page} page | {1000 * page_rerun_seconds(page, repeats):.0f} ms |",
+              flush=True)
+    cohort = make_large_cohort(args.n)
+    session = large_session(cohort)
+    for page in ANALYSIS_PAGES:
+        seconds = page_rerun_seconds(page, max(3, repeats // 5), session)
+        print(f"| warm rerun, {args.n:,} patients: {page} page | {seconds:.2f} s |", flush=True)
+    for name, seconds in statistics_seconds(cohort, max(3, repeats // 3)).items():
+        print(f"| {name}, {args.n:,} patients | {1000 * seconds:.0f} ms |", flush=True)
+    upload = upload_seconds(args.n)
+    if upload is not None:
+        print(f"| load + map + validate a {args.n:,}-row CSV | {upload:.2f} s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Opening the app with AppTest, shared by the page tests and the benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "dashboard.py"
+
+
+def pin_navigation_pages() -> None:
+    """Run the app as a server does: ``st.navigation`` decides the pages.
+
+    A live server stops treating ``pages/`` as legacy auto-discovered pages once
+    ``st.navigation`` is called; AppTest re-detects the folder before every run
+    and would then run a page without its frame. Pin the server's behaviour.
+    """
+    if getattr(PagesManager.__init__, "_pinned", False):
+        return
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    init._pinned = True
+    PagesManager.__init__ = init
+
+
+def open_app(page: str | None = None, query: dict[str, str | list[str]] | None = None,
+             session: dict | None = None, timeout: float = 60) -> AppTest:
+    """The app, run once, then switched to ``pages/<page>.py`` and run again."""
+    pin_navigation_pages()
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    return at
