@@ -27,9 +27,10 @@ How
    published figures, each in units of its tolerance, plus a small pull of each
    p-value towards the published one and a penalty that keeps the realised counts
    of age >= 10, male, T-ALL and ATG in plausible ranges (``PLAUSIBLE_COUNTS``,
-   since the search selects patients it would otherwise drift). It stops as soon as every
+   since the search selects patients it would otherwise drift) and at least 6
+   (OS) and 5 (RFS) patients at risk at 60 months. It stops as soon as every
    figure is within *half* its tolerance (HRs within a factor 1.25 ** 0.5 and all
-   p-values below 0.025), so that another implementation of the same estimators
+   p-values below 0.025) and the penalty is zero, so that another implementation of the same estimators
    still passes comfortably. The search uses its own small numpy estimators
    (product-limit KM, reverse KM, Newton-Raphson Cox with Efron ties) so that
    the file depends only on this script, numpy and the seed.
@@ -142,6 +143,8 @@ AGE, MALE, T_ALL, NON_CR, HSCT1_REL, DONOR, ATG, TBI, RIC, FU, DEATH, REL, REL_T
 
 #: realised counts (of 75) the search must keep: age >= 10, male, T-ALL, ATG
 PLAUSIBLE_COUNTS = {AGE: (30, 45), MALE: (39, 49), T_ALL: (11, 17), ATG: (30, 49)}
+#: patients still at risk at 60 months (OS, RFS): a registry accruing over years follows some for 5 years
+MIN_AT_RISK_60_MONTHS = (6, 5)
 N_UNIFORMS = 17
 OUTCOME_UNIFORMS = slice(9, 17)
 
@@ -334,6 +337,7 @@ class _Fit:
     relapses: int
     p_values: np.ndarray
     followup_unambiguous: bool
+    implausibility: float
     loss: float
 
     def within(self, targets: _Targets, fraction: float, p_bound: float) -> bool:
@@ -342,6 +346,7 @@ class _Fit:
             and self.relapses == targets.relapses
             and np.all(self.p_values < p_bound)
             and self.followup_unambiguous
+            and self.implausibility == 0
         )
 
 
@@ -359,7 +364,8 @@ def _fit(state: np.ndarray, targets: _Targets, bound: float = math.inf) -> _Fit 
         [(median_fu / 12.0 - targets.median_followup_years) / targets.median_followup_tolerance,
          (median_rel - targets.median_relapse) / targets.median_relapse_tolerance],
     ])
-    loss = float(np.sum(simple**2) + 4.0 * (n_rel - targets.relapses) ** 2 + _implausibility(state))
+    implausibility = _implausibility(state, rfs_time)
+    loss = float(np.sum(simple**2) + 4.0 * (n_rel - targets.relapses) ** 2 + implausibility)
     if loss > bound:  # every term is >= 0, so the Cox fits cannot rescue this candidate
         return None
     x_os = np.column_stack([state[:, AGE] >= 10, state[:, T_ALL], state[:, MALE], state[:, ATG]]).astype(float)
@@ -371,16 +377,22 @@ def _fit(state: np.ndarray, targets: _Targets, bound: float = math.inf) -> _Fit 
     p_excess = np.maximum(0.0, np.log10(p / STOP_P)) / 0.1
     p_pull = P_WEIGHT * np.sum(np.log10(p / np.concatenate([targets.p_os, targets.p_rfs])) ** 2)
     loss += float(np.sum(log_ratio**2) / math.log(targets.hr_ratio) ** 2 + np.sum(p_excess**2) + p_pull)
-    return _Fit(deviations, n_rel, p, unambiguous, loss if math.isfinite(loss) else math.inf)
+    return _Fit(deviations, n_rel, p, unambiguous, implausibility, loss if math.isfinite(loss) else math.inf)
 
 
-def _implausibility(state: np.ndarray) -> float:
-    """Penalty keeping the realised covariate mix inside plausible ranges while the search selects patients."""
+def _implausibility(state: np.ndarray, rfs_time: np.ndarray) -> float:
+    """Penalty keeping the realised cohort plausible while the search selects patients.
+
+    The covariate mix stays in ``PLAUSIBLE_COUNTS`` and enough patients stay
+    at risk at 60 months for the 5-year estimates to rest on more than one or two.
+    """
     penalty = 0.0
     for column, (low, high) in PLAUSIBLE_COUNTS.items():
         values = state[:, AGE] >= 10 if column == AGE else state[:, column] == 1
         count = int(values.sum())
         penalty += max(0, low - count, count - high) ** 2
+    for time, least in zip((state[:, FU], rfs_time), MIN_AT_RISK_60_MONTHS, strict=True):
+        penalty += max(0, least - int((time >= 60).sum())) ** 2
     return float(penalty)
 
 
