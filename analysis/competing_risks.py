@@ -20,10 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.cohort import (
-    CAUSE_NRM,
-    CAUSE_RELAPSE,
-)
+from analysis.cohort import CAUSE_NRM, CAUSE_RELAPSE, competing_cause, rfs_time
+from analysis.grouping import ALL, GROUP, compare_by
 
 #: Names of the causes in reports (command line, page).
 CAUSE_NAMES: dict[int, str] = {CAUSE_RELAPSE: "relapse", CAUSE_NRM: "nrm"}
@@ -126,7 +124,7 @@ class CumulativeIncidence:
             part = pd.DataFrame({"cause": cause, "time": grid})
             for column in ("cif", "variance", "lower", "upper"):
                 part[column] = np.where(valid, pick[column].to_numpy(), np.nan)
-            part["n_at_risk"] = self._at_risk(grid)
+            part["n_at_risk"] = self.n_at_risk(grid)
             rows.append(part)
         return pd.concat(rows, ignore_index=True)
 
@@ -136,12 +134,26 @@ class CumulativeIncidence:
         return pd.DataFrame({"cause": list(self.causes), "n": self.n,
                              "events": [self.events[c] for c in self.causes]})
 
-    def _at_risk(self, grid: np.ndarray) -> np.ndarray:
+    def n_at_risk(self, times: Sequence[float]) -> np.ndarray:
+        """Patients still event-free and followed at each time (time >= t), for risk tables."""
+        grid = np.asarray(times, dtype=float)
         first = self.table[self.table["cause"] == self.causes[0]]
         t, at_risk = first["time"].to_numpy(), first["n_at_risk"].to_numpy()
         idx = np.searchsorted(t, grid, side="left")
         # n(t) is the risk set at the first observed time >= t; 0 after the last one.
         return np.where(idx < len(t), at_risk[np.minimum(idx, len(t) - 1)], 0).astype(int)
+
+    def cumulative_events(self, cause: int, times: Sequence[float]) -> np.ndarray:
+        """Events of ``cause`` at times <= t."""
+        curve = self.curve(cause)
+        total = np.concatenate([[0], np.cumsum(curve["n_event"].to_numpy())])
+        return total[np.searchsorted(curve["time"].to_numpy(), np.asarray(times, dtype=float), side="right")]
+
+    @property
+    def censor_times(self) -> np.ndarray:
+        """Distinct times with at least one censored patient."""
+        first = self.table[self.table["cause"] == self.causes[0]]
+        return first.loc[first["n_censored"] > 0, "time"].to_numpy()
 
     def _check_cause(self, cause: int) -> None:
         if cause not in self.causes:
@@ -451,3 +463,129 @@ def _quadratic_form(score: np.ndarray, variance: np.ndarray) -> float:
             "(e.g. a group whose patients are all censored before the first event)"
         )
     return float(score @ np.linalg.solve(variance, score))
+
+
+# --------------------------------------------------------------------------- a cohort, by group
+
+
+def cif_by_group(frame: pd.DataFrame, order: Sequence[str] | None = None,
+                 *, conf_level: float = 0.95) -> dict[str, CumulativeIncidence]:
+    """CIR and NRM per group of a cohort (relapse-free-survival time scale).
+
+    ``frame`` holds canonical cohort rows, optionally with a ``group`` column
+    (:mod:`analysis.grouping`); without one, all rows form the group ``"all"``.
+    Groups listed in ``order`` without patients raise :class:`CompetingRisksError`.
+    """
+    if GROUP not in frame:
+        frame = frame.assign(**{GROUP: ALL})
+    labels = frame[GROUP].astype(str)
+    order = list(order) if order is not None else sorted(labels.unique())
+    fits = {}
+    for g in order:
+        rows = frame[labels == str(g)]
+        if rows.empty:
+            raise CompetingRisksError(f"group {g!r} has no patients")
+        fits[str(g)] = cumulative_incidence(rfs_time(rows), competing_cause(rows), conf_level=conf_level)
+    return fits
+
+
+def landmark_table(fits: dict[str, CumulativeIncidence], times: Sequence[float]) -> pd.DataFrame:
+    """CIR and NRM at landmark times per group, with CI, variance and number at risk.
+
+    Columns: ``group``, ``n``, ``cause``, ``events``, ``time``, ``cif``,
+    ``variance``, ``lower``, ``upper``, ``n_at_risk``. Estimates after a
+    group's last follow-up are NaN (as ``cmprsk::timepoints``).
+    """
+    parts = []
+    for g, fit in fits.items():
+        at = fit.cif_at(times)
+        at.insert(0, "group", g)
+        at.insert(1, "n", fit.n)
+        at.insert(3, "events", at["cause"].map(fit.events))
+        parts.append(at)
+    return pd.concat(parts, ignore_index=True)
+
+
+def gray_tests(frame: pd.DataFrame, *, causes: Sequence[int] = (CAUSE_RELAPSE, CAUSE_NRM),
+               overlapping: bool = False, rho: float = 0.0) -> pd.DataFrame:
+    """Gray's test for each cause across the groups of ``frame`` (its ``group`` column).
+
+    Returns one row per cause: ``cause``, ``statistic``, ``df``, ``p``, ``note``.
+    Where the test cannot be done (one group, no events of the cause, singular
+    covariance, or groups sharing patients when ``overlapping``) the numbers
+    are NaN and ``note`` says why.
+    """
+    n_groups = frame[GROUP].nunique() if GROUP in frame else 1
+    rows = []
+    for cause in causes:
+        row = {"cause": cause, "statistic": np.nan, "df": max(n_groups - 1, 0), "p": np.nan, "note": ""}
+        if overlapping:
+            row["note"] = ("not valid: the saved cohorts share patients, and Gray's test assumes "
+                           "independent groups")
+        elif n_groups < 2:
+            row["note"] = "needs at least two groups"
+        else:
+            try:
+                test = gray_test(rfs_time(frame), competing_cause(frame), frame[GROUP].astype(str),
+                                 cause_of_interest=cause, rho=rho)
+                row.update(statistic=test.statistic, df=test.df, p=test.p)
+            except CompetingRisksError as err:
+                row["note"] = str(err)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["cause", "statistic", "df", "p", "note"])
+
+
+def cif_notes(fits: dict[str, CumulativeIncidence]) -> list[str]:
+    """Plain-language warnings about groups whose curves mean little."""
+    notes = []
+    for g, fit in fits.items():
+        name = "The cohort" if g == ALL else f"Group {g}"
+        if fit.n == 1:
+            notes.append(f"{name} has a single patient: its curves jump from 0 to 0 % or 100 % and are not drawn.")
+            continue
+        if fit.events[CAUSE_RELAPSE] == 0:
+            notes.append(f"{name} ({fit.n} patients) has no relapse: its relapse incidence is 0 throughout.")
+        if fit.events[CAUSE_NRM] == 0:
+            notes.append(f"{name} ({fit.n} patients) has no death without relapse: its NRM is 0 throughout.")
+    return notes
+
+
+def _number(value) -> float | None:
+    value = float(value)
+    return None if not np.isfinite(value) else value
+
+
+def cif_report(cohort: pd.DataFrame, group: str | None = None,
+               times: Sequence[float] = (12.0, 24.0, 60.0)) -> dict:
+    """The ``python -m analysis cif`` result: a JSON-serialisable dict.
+
+    ``n`` counts the whole cohort; groups (levels of ``group``, a categorical
+    column or ``age_group``) leave out patients whose value is missing, and so
+    does Gray's test. Per group and cause: events, and at each time the CIF,
+    the variance ``cmprsk::timepoints`` reports, and log(-log) 95 % limits
+    (None after the group's last follow-up). ``gray`` is None without a group;
+    a test that cannot be done has None statistic and p and a ``note``.
+    """
+    comparison = compare_by(cohort, group)
+    fits = cif_by_group(comparison.frame, comparison.order)
+    groups = []
+    for g, fit in fits.items():
+        at = fit.cif_at(times)
+        causes = {}
+        for cause, name in CAUSE_NAMES.items():
+            rows = at[at["cause"] == cause]
+            causes[name] = {
+                "events": fit.events[cause],
+                "at": [{"time": float(r.time), "cif": _number(r.cif), "variance": _number(r.variance),
+                        "lower": _number(r.lower), "upper": _number(r.upper)} for r in rows.itertuples()],
+            }
+        groups.append({"group": g, "n": fit.n, "causes": causes})
+    gray = None
+    if group is not None:
+        gray = {}
+        for r in gray_tests(comparison.frame).itertuples():
+            entry = {"statistic": _number(r.statistic), "df": int(r.df), "p": _number(r.p)}
+            if r.note:
+                entry["note"] = r.note
+            gray[CAUSE_NAMES[r.cause]] = entry
+    return {"n": len(cohort), "groups": groups, "gray": gray}

@@ -243,3 +243,116 @@ def test_speed_on_100000_patients():
     gray_test(time, cause, group, cause_of_interest=1)
     gray_test(time, cause, group, cause_of_interest=2)
     assert clock.perf_counter() - start < 2.0
+
+
+# --------------------------------------------------------------------------- report and command line
+
+
+def _cohort_from(data: pd.DataFrame) -> pd.DataFrame:
+    """A canonical cohort whose RFS time and cause are the fixture's time and cause."""
+    from analysis.cohort import as_cohort
+
+    relapse = (data["cause"] == 1).astype(int)
+    return as_cohort(pd.DataFrame({
+        "patient_id": [f"P{i}" for i in range(len(data))],
+        "followup_months": data["time"],
+        "death": (data["cause"] == 2).astype(int),
+        "relapse": relapse,
+        "relapse_months": data["time"].where(relapse == 1),
+        "arm": data["group"].astype(str),
+    }))
+
+
+@pytest.mark.parametrize("name", ["hand", "pbc"])
+def test_cif_report_against_R(name):
+    """R: fit <- cuminc(time, cause, group); timepoints(fit, times); fit$Tests."""
+    from analysis.competing_risks import cif_report
+
+    data, ref = _load(name)
+    report = cif_report(_cohort_from(data), group="arm", times=ref["times"])
+    assert report["n"] == len(data)
+    assert [g["group"] for g in report["groups"]] == ref["groups"]
+    for g in report["groups"]:
+        for cause, key in ((1, "relapse"), (2, "nrm")):
+            expected = ref["timepoints"][f"{g['group']} {cause}"]
+            at = g["causes"][key]["at"]
+            assert [a["time"] for a in at] == ref["times"]
+            np.testing.assert_allclose(_num([a["cif"] for a in at]), _num(expected["est"]), atol=1e-6)
+            np.testing.assert_allclose(_num([a["variance"] for a in at]), _num(expected["var"]), atol=1e-6)
+            rows = data[data["group"] == g["group"]]
+            assert g["causes"][key]["events"] == int((rows["cause"] == cause).sum())
+    for cause, key in ((1, "relapse"), (2, "nrm")):
+        assert report["gray"][key]["statistic"] == pytest.approx(ref["tests"][str(cause)]["stat"], rel=1e-4)
+        assert report["gray"][key]["p"] == pytest.approx(ref["tests"][str(cause)]["pv_upper"], rel=1e-4)
+        assert report["gray"][key]["df"] == ref["tests"][str(cause)]["df"]
+
+
+def test_cif_report_without_group_has_no_test(demo_cohort):
+    from analysis.competing_risks import cif_report
+
+    report = cif_report(demo_cohort)
+    assert report["gray"] is None
+    assert [g["group"] for g in report["groups"]] == ["all"]
+    assert report["groups"][0]["n"] == report["n"] == len(demo_cohort)
+
+
+def test_cif_report_with_one_level_explains_the_missing_test(demo_cohort):
+    from analysis.competing_risks import cif_report
+
+    one = demo_cohort[demo_cohort["lineage"] == "T-ALL"]
+    report = cif_report(one, group="lineage")
+    assert report["gray"]["relapse"]["statistic"] is None
+    assert "at least two groups" in report["gray"]["relapse"]["note"]
+
+
+def test_gray_tests_refuse_overlapping_groups(demo_cohort):
+    from analysis.competing_risks import gray_tests
+    from analysis.grouping import compare_by
+
+    frame = compare_by(demo_cohort, "lineage").frame
+    table = gray_tests(frame, overlapping=True)
+    assert table["statistic"].isna().all()
+    assert table["note"].str.contains("share patients").all()
+    assert gray_tests(frame)["statistic"].notna().all()
+
+
+def test_cif_notes_name_groups_without_relapse_or_with_one_patient():
+    from analysis.competing_risks import cif_notes
+
+    fits = {"a": cumulative_incidence([1, 2, 3], [2, 0, 0]), "b": cumulative_incidence([4], [1])}
+    notes = cif_notes(fits)
+    assert any("Group a (3 patients) has no relapse" in n for n in notes)
+    assert any("Group b has a single patient" in n for n in notes)
+
+
+def test_command_line_prints_the_issue_format(capsys):
+    from analysis.__main__ import main
+
+    assert main(["cif", "--group", "lineage", "--times", "12,24", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"n", "groups", "gray"}
+    group = out["groups"][0]
+    assert set(group) == {"group", "n", "causes"}
+    assert set(group["causes"]) == {"relapse", "nrm"}
+    assert set(group["causes"]["relapse"]) == {"events", "at"}
+    assert set(group["causes"]["relapse"]["at"][0]) == {"time", "cif", "variance", "lower", "upper"}
+    assert [a["time"] for a in group["causes"]["nrm"]["at"]] == [12, 24]
+    assert set(out["gray"]) == {"relapse", "nrm"}
+    assert set(out["gray"]["relapse"]) == {"statistic", "df", "p"}
+
+
+def test_landmark_table_per_group(demo_cohort):
+    from analysis.competing_risks import cif_by_group, landmark_table
+    from analysis.grouping import compare_by
+
+    comparison = compare_by(demo_cohort, "lineage")
+    fits = cif_by_group(comparison.frame, comparison.order)
+    table = landmark_table(fits, [24, 12])
+    assert list(fits) == list(comparison.order)
+    assert len(table) == 2 * 2 * len(fits)
+    row = table[(table["group"] == "T-ALL") & (table["cause"] == 1) & (table["time"] == 12)].iloc[0]
+    rows = comparison.frame[comparison.frame["group"] == "T-ALL"]
+    assert row["n"] == len(rows) and row["events"] == int((rows["relapse"] == 1).sum())
+    assert row["cif"] == pytest.approx(fits["T-ALL"].cif_at([12])["cif"].iloc[0])
+    with pytest.raises(CompetingRisksError, match="group 'x' has no patients"):
+        cif_by_group(comparison.frame, ["x"])
