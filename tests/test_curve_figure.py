@@ -161,3 +161,12 @@ def test_large_cohort_figure_is_small_and_fast():
     points = sum(len(t.x) for t in fig.data)
     assert points < 200_000  # one point per distinct time at most, not per patient pair of traces
     assert elapsed < 1.0
+
+
+def test_many_steps_are_thinned_to_the_step_values():
+    rng = np.random.default_rng(9)
+    km = fit_kaplan_meier(rng.uniform(0, 100, 30_000), np.ones(30_000))
+    line = main_traces(curve_figure([kaplan_meier_curve(km)], y_title="OS", fade_below=None))[0]
+    assert len(line.x) <= 2001
+    at = km.survival_at(np.array(line.x[1:]))
+    np.testing.assert_allclose(line.y[1:], at["survival"])
