@@ -9,18 +9,19 @@ Run with ``streamlit run dashboard.py``.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
-from analysis.cohort import categorical_covariates, label, levels, load_demo_cohort, numeric_covariates
+from analysis.cohort import STANDARD_LEVELS, label, load_demo_cohort
 from analysis.filters import (
     MAX_SAVED_COHORTS,
     CohortFilter,
+    FilterOptions,
     SavedCohort,
     apply_filter,
     clean_cohort_name,
+    filter_mask,
+    filter_options,
     from_query_params,
     to_query_params,
     with_age_group,
@@ -59,61 +60,51 @@ def _active() -> tuple[pd.DataFrame, DataSource]:
 # ------------------------------------------------------------------ filter state
 
 
-def _age_bounds(full: pd.DataFrame) -> tuple[float, float] | None:
-    if "age_years" not in full or full["age_years"].notna().sum() == 0:
-        return None
-    return float(math.floor(full["age_years"].min())), float(math.ceil(full["age_years"].max()))
+def _options(full: pd.DataFrame) -> FilterOptions:
+    """Filter choices of the active data, computed once per dataset in this session."""
+    key = ("_filter_options", data_generation(), len(full))
+    if st.session_state.get("_filter_options_key") != key:
+        st.session_state["_filter_options"] = filter_options(full)
+        st.session_state["_filter_options_key"] = key
+    return st.session_state["_filter_options"]
 
 
-def _numeric_bounds(full: pd.DataFrame, column: str) -> tuple[float, float] | None:
-    values = pd.to_numeric(full[column], errors="coerce").dropna()
-    if values.empty or values.min() == values.max():
-        return None
-    return float(math.floor(values.min())), float(math.ceil(values.max()))
+def _narrower(chosen, bounds) -> bool:
+    return bool(chosen and bounds and (chosen[0] > bounds[0] or chosen[1] < bounds[1]))
 
 
-def _filter_columns(full: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Categorical columns with a manageable number of levels, and numeric ones."""
-    categorical = [c for c in categorical_covariates(full) if 1 <= full[c].nunique() <= 30]
-    numeric = [c for c in numeric_covariates(full) if c != "age_years" and _numeric_bounds(full, c)]
-    return categorical, numeric
-
-
-def _filters_from_state(full: pd.DataFrame) -> CohortFilter:
+def _filters_from_state(opts: FilterOptions) -> CohortFilter:
     """The filter the sidebar widgets describe."""
     state = st.session_state
-    flt = CohortFilter(age_cut=float(state.get("flt_cut", 10.0)))
-    bounds = _age_bounds(full)
     age = state.get("flt_age")
-    if bounds and age and (age[0] > bounds[0] or age[1] < bounds[1]):
-        flt = CohortFilter(age_range=(float(age[0]), float(age[1])), age_cut=flt.age_cut)
-    categorical, numeric = _filter_columns(full)
-    for column in categorical:
+    flt = CohortFilter(age_range=(float(age[0]), float(age[1])) if _narrower(age, opts.age_bounds) else None,
+                       age_cut=float(state.get("flt_cut", 10.0)))
+    for column in opts.levels:
         flt = flt.with_levels(column, state.get(f"flt_{column}") or None)
-    for column in numeric:
-        rng, full_rng = state.get(f"flt_range_{column}"), _numeric_bounds(full, column)
-        if rng and full_rng and (rng[0] > full_rng[0] or rng[1] < full_rng[1]):
-            flt = flt.with_range(column, rng)
+    for column, bounds in opts.ranges.items():
+        chosen = state.get(f"flt_range_{column}")
+        if _narrower(chosen, bounds):
+            flt = flt.with_range(column, chosen)
     return flt
 
 
-def _widget_state_for(full: pd.DataFrame, flt: CohortFilter) -> dict[str, object]:
+def _clamp(chosen: tuple[float, float] | None, bounds: tuple[float, float]) -> tuple[float, float]:
+    lo, hi = chosen or bounds
+    return max(bounds[0], lo), min(bounds[1], hi)
+
+
+def _widget_state_for(opts: FilterOptions, flt: CohortFilter) -> dict[str, object]:
     state: dict[str, object] = {"flt_cut": float(flt.age_cut)}
-    bounds = _age_bounds(full)
-    if bounds:
-        lo, hi = flt.age_range or bounds
-        state["flt_age"] = (max(bounds[0], lo), min(bounds[1], hi))
-    categorical, numeric = _filter_columns(full)
-    for column in categorical:
+    if opts.age_bounds:
+        state["flt_age"] = _clamp(flt.age_range, opts.age_bounds)
+    for column in opts.levels:
         state[f"flt_{column}"] = list(flt.allowed_levels(column) or [])
-    for column in numeric:
-        full_rng = _numeric_bounds(full, column)
-        lo, hi = flt.allowed_range(column) or full_rng
-        state[f"flt_range_{column}"] = (max(full_rng[0], lo), min(full_rng[1], hi))
+    for column, bounds in opts.ranges.items():
+        state[f"flt_range_{column}"] = _clamp(flt.allowed_range(column), bounds)
     return state
 
 
-def _read_link_once(full: pd.DataFrame) -> None:
+def _read_link_once(full: pd.DataFrame, opts: FilterOptions) -> None:
     """On a session's first run (and after the data change) the link sets the filters."""
     if st.session_state.get(_LINK_READ) == data_generation():
         return
@@ -122,9 +113,9 @@ def _read_link_once(full: pd.DataFrame) -> None:
     parsed = from_query_params(params, full)
     for text in parsed.notices:
         add_notice(f"Share link: {text}.")
-    if parsed.filters.age_range and _age_bounds(full) is None:
+    if parsed.filters.age_range and opts.age_bounds is None:
         add_notice("Share link: ignored the age range, these data have no age column.")
-    st.session_state.update(_widget_state_for(full, parsed.filters))
+    st.session_state.update(_widget_state_for(opts, parsed.filters))
     st.session_state[_SAVED] = list(parsed.saved)
 
 
@@ -144,13 +135,13 @@ def _write_link(flt: CohortFilter, saved: list[SavedCohort], page_path: str) -> 
 # ------------------------------------------------------------------ sidebar
 
 
-def _reset_filters(full: pd.DataFrame) -> None:
-    st.session_state.update(_widget_state_for(full, CohortFilter()))
+def _reset_filters(opts: FilterOptions) -> None:
+    st.session_state.update(_widget_state_for(opts, CohortFilter()))
 
 
-def _save_cohort(full: pd.DataFrame) -> None:
+def _save_cohort(opts: FilterOptions) -> None:
     saved: list[SavedCohort] = st.session_state.setdefault(_SAVED, [])
-    flt = _filters_from_state(full)
+    flt = _filters_from_state(opts)
     name = clean_cohort_name(st.session_state.get("saved_name") or flt.describe())
     taken = {s.name for s in saved}
     base, i = name, 2
@@ -164,33 +155,29 @@ def _delete_saved(index: int) -> None:
     st.session_state[_SAVED].pop(index)
 
 
-def _sidebar(full: pd.DataFrame) -> tuple[CohortFilter, list[SavedCohort]]:
+def _sidebar(full: pd.DataFrame, opts: FilterOptions) -> tuple[CohortFilter, list[SavedCohort]]:
     with st.sidebar:
         count = st.empty()
         st.markdown("### Filters")
-        bounds = _age_bounds(full)
-        if bounds:
-            st.slider("Age at HSCT2 (years)", min_value=bounds[0], max_value=bounds[1], step=0.5, format="%.1f",
-                      key="flt_age")
+        if opts.age_bounds:
+            lo, hi = opts.age_bounds
+            st.slider("Age at HSCT2 (years)", min_value=lo, max_value=hi, step=0.5, format="%.1f", key="flt_age")
             st.number_input("Age cut for “age group” (years)", min_value=1.0, max_value=29.0, step=1.0,
                             key="flt_cut", help="The paper compares age ≥ 10 with age < 10 years.")
-        categorical, numeric = _filter_columns(full)
-        standard = [c for c in categorical if c in {"lineage", "sex", "conditioning", "intensity", "atg",
-                                                    "donor", "remission"}]
-        others = [c for c in categorical if c not in standard]
+        standard = [c for c in opts.levels if c in STANDARD_LEVELS]
+        others = [c for c in opts.levels if c not in STANDARD_LEVELS]
         for column in standard:
-            st.multiselect(label(column), levels(full, column), key=f"flt_{column}", placeholder="All")
-        if others or numeric:
+            st.multiselect(label(column), opts.levels[column], key=f"flt_{column}", placeholder="All")
+        if others or opts.ranges:
             with st.expander("More filters", expanded=any(st.session_state.get(f"flt_{c}") for c in others)):
                 for column in others:
-                    st.multiselect(label(column), levels(full, column), key=f"flt_{column}", placeholder="All")
-                for column in numeric:
-                    lo, hi = _numeric_bounds(full, column)
+                    st.multiselect(label(column), opts.levels[column], key=f"flt_{column}", placeholder="All")
+                for column, (lo, hi) in opts.ranges.items():
                     st.slider(label(column), min_value=lo, max_value=hi, key=f"flt_range_{column}")
-        st.button("Reset filters", key="flt_reset", on_click=_reset_filters, args=(full,))
+        st.button("Reset filters", key="flt_reset", on_click=_reset_filters, args=(opts,))
 
-        flt = _filters_from_state(full)
-        n = len(apply_filter(full, flt))
+        flt = _filters_from_state(opts)
+        n = int(filter_mask(full, flt).sum())
         count.metric("Patients", f"{n} of {len(full)}", help="Patients passing the filters, of all patients.")
 
         saved: list[SavedCohort] = st.session_state.setdefault(_SAVED, [])
@@ -202,7 +189,7 @@ def _sidebar(full: pd.DataFrame) -> tuple[CohortFilter, list[SavedCohort]]:
             right.button("✕", key=f"saved_del_{i}", on_click=_delete_saved, args=(i,), help=f"Remove {s.name}")
         if len(saved) < MAX_SAVED_COHORTS:
             st.text_input("Name for the current filters", key="saved_name", placeholder=flt.describe())
-            st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(full,))
+            st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(opts,))
         else:
             st.caption(f"At most {MAX_SAVED_COHORTS} cohorts can be compared; remove one to save another.")
     return flt, saved
@@ -236,11 +223,12 @@ PAGES = [
 def main() -> None:
     page = st.navigation(PAGES)
     full, source = _active()
-    full = with_age_group(full, float(st.session_state.get("flt_cut", 10.0)))
-    _read_link_once(full)
-    flt, saved = _sidebar(full)
+    opts = _options(full)
+    _read_link_once(full, opts)
+    flt, saved = _sidebar(full, opts)
+    cohort = apply_filter(full, flt)
     full = with_age_group(full, flt.age_cut)
-    view = View(full=full, cohort=apply_filter(full, flt), filters=flt, source=source, saved=tuple(saved))
+    view = View(full=full, cohort=cohort, filters=flt, source=source, saved=tuple(saved))
     set_view(view)
     _write_link(flt, saved, page._url_path)  # url_path is "" for the default page; controls keep its name
     _banner(view)

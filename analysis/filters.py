@@ -91,6 +91,47 @@ class SavedCohort:
     filters: CohortFilter = field(default_factory=CohortFilter)
 
 
+@dataclass(frozen=True)
+class FilterOptions:
+    """What can be filtered in a cohort: computed once per dataset, not per rerun.
+
+    ``levels`` holds the categorical columns with 1–30 observed levels (in
+    display order); ``ranges`` the other numeric columns with their whole-number
+    bounds; ``age_bounds`` the age slider's bounds (None without ages).
+    """
+
+    age_bounds: tuple[float, float] | None
+    levels: dict[str, list[str]]
+    ranges: dict[str, tuple[float, float]]
+
+
+MAX_FILTER_LEVELS = 30
+
+
+def _whole_bounds(values: pd.Series) -> tuple[float, float] | None:
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty:
+        return None
+    return float(np.floor(values.min())), float(np.ceil(values.max()))
+
+
+def filter_options(cohort: pd.DataFrame) -> FilterOptions:
+    """The filterable columns of ``cohort`` and their levels or bounds."""
+    age = _whole_bounds(cohort["age_years"]) if "age_years" in cohort else None
+    level_map = {}
+    for column in categorical_covariates(cohort):
+        if column != "age_group":
+            found = levels(cohort, column)
+            if 1 <= len(found) <= MAX_FILTER_LEVELS:
+                level_map[column] = found
+    ranges = {}
+    for column in numeric_covariates(cohort):
+        bounds = _whole_bounds(cohort[column]) if column != "age_years" else None
+        if bounds and bounds[0] < bounds[1]:
+            ranges[column] = bounds
+    return FilterOptions(age, level_map, ranges)
+
+
 def with_age_group(cohort: pd.DataFrame, age_cut: float) -> pd.DataFrame:
     """A copy of ``cohort`` with the derived ``age_group`` column (if ages are known)."""
     out = cohort.copy()
@@ -105,17 +146,25 @@ def apply_filter(cohort: pd.DataFrame, filters: CohortFilter) -> pd.DataFrame:
     A patient whose value is missing in a restricted column is excluded:
     an unknown lineage is not "T-ALL".
     """
+    return with_age_group(cohort.loc[filter_mask(cohort, filters)], filters.age_cut)
+
+
+def filter_mask(cohort: pd.DataFrame, filters: CohortFilter) -> np.ndarray:
+    """Boolean array: which rows of ``cohort`` pass ``filters``."""
     keep = np.ones(len(cohort), dtype=bool)
     if filters.age_range is not None and "age_years" in cohort:
         lo, hi = filters.age_range
         keep &= cohort["age_years"].between(lo, hi).to_numpy()
     for column, allowed in filters.levels:
         if column in cohort:
-            keep &= cohort[column].astype("string").isin(allowed).fillna(False).to_numpy(dtype=bool)
+            values = cohort[column]
+            if values.dtype != object:  # categorical codes stored as numbers compare as text
+                values = values.astype("string")
+            keep &= values.isin(allowed).fillna(False).to_numpy(dtype=bool)
     for column, (lo, hi) in filters.ranges:
         if column in cohort:
             keep &= pd.to_numeric(cohort[column], errors="coerce").between(lo, hi).to_numpy()
-    return with_age_group(cohort.loc[keep], filters.age_cut)
+    return keep
 
 
 # --------------------------------------------------------------------- URL round trip

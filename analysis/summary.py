@@ -72,11 +72,11 @@ def table_one(cohort: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         if column == by:
             continue
         rows.append((f"{label(column)}, n (%)", ["" for _ in groups]))
-        for lvl in levels(cohort, column):
-            rows.append((f"    {lvl}", [_count_cell(int((g[column].astype("string") == lvl).sum()), len(g))
-                                       for _, g in groups]))
-        if cohort[column].isna().any():
-            rows.append((f"    {MISSING}", [_count_cell(int(g[column].isna().sum()), len(g)) for _, g in groups]))
+        counts = [g[column].astype(str).where(g[column].notna(), MISSING).value_counts() for _, g in groups]
+        shown = levels(cohort, column) + ([MISSING] if cohort[column].isna().any() else [])
+        for lvl in shown:
+            rows.append((f"    {lvl}", [_count_cell(int(c.get(lvl, 0)), len(g))
+                                       for c, (_, g) in zip(counts, groups, strict=True)]))
     rows.append(("Relapse after HSCT2, n (%)", [_count_cell(int(g["relapse"].sum()), len(g)) for _, g in groups]))
     rows.append(("Death, n (%)", [_count_cell(int(pd.Series(g["death"]).fillna(0).sum()), len(g))
                                   for _, g in groups]))

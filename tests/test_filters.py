@@ -106,3 +106,16 @@ def test_describe_is_readable():
     flt = CohortFilter(age_range=(10, 18)).with_levels("lineage", ["T-ALL"])
     assert flt.describe() == "lineage: T-ALL · age 10–18 y"
     assert CohortFilter().describe() == "all patients"
+
+
+def test_filter_options_list_levels_and_ranges(demo_cohort):
+    from analysis.filters import filter_options
+
+    cohort = demo_cohort.assign(centre=[f"C{i % 3}" for i in range(len(demo_cohort))],
+                                free_text=[f"note {i}" for i in range(len(demo_cohort))])
+    opts = filter_options(cohort)
+    assert opts.levels["lineage"] == ["B-ALL", "T-ALL"]
+    assert opts.levels["centre"] == ["C0", "C1", "C2"]
+    assert "free_text" not in opts.levels  # 75 distinct values: not a useful filter
+    assert opts.age_bounds[0] <= cohort["age_years"].min() and opts.age_bounds[1] >= cohort["age_years"].max()
+    assert "months_hsct1_to_relapse" in opts.ranges and "age_years" not in opts.ranges
