@@ -181,6 +181,18 @@ class KaplanMeier:
         return pd.DataFrame({"time": t, "n_at_risk": n_risk.astype(int), "cumulative_events": events.astype(int)})
 
     @property
+    def followup_median(self) -> float:
+        """Median follow-up by reverse Kaplan-Meier (censoring as the event); NaN when not reached.
+
+        Same number as :func:`median_followup` on this curve's data: the
+        reverse estimate uses the same risk sets with censorings as events.
+        """
+        tab = self.table
+        reverse = np.cumprod(1.0 - tab["n_censor"].to_numpy() / tab["n_at_risk"].to_numpy())
+        x = np.concatenate(([0.0], tab["time"].to_numpy()))
+        return _find_quantile(x, np.concatenate(([0.0], 1.0 - reverse)), 0.5)
+
+    @property
     def censor_times(self) -> np.ndarray:
         """Distinct times at which at least one patient was censored (for censor marks)."""
         return self.table.loc[self.table["n_censor"] > 0, "time"].to_numpy()
@@ -341,6 +353,29 @@ def fit_by_group(time, event, group=None, *, order: Sequence[str] | None = None,
         curves.append(fit_kaplan_meier(t[mask], e[mask], conf_type=conf_type, conf_level=conf_level,
                                        label=str(level)))
     return curves
+
+
+def median_table(curves: Sequence[KaplanMeier]) -> pd.DataFrame:
+    """Per curve: ``group``, ``n``, ``events``, ``median`` with ``median_lower``/``median_upper``
+    (R ``quantile.survfit``; NaN = not reached) and ``followup_median`` (reverse Kaplan-Meier)."""
+    rows = []
+    for km in curves:
+        m = km.median
+        rows.append({"group": km.label, "n": km.n, "events": km.events, "median": m.time,
+                     "median_lower": m.lower, "median_upper": m.upper, "followup_median": km.followup_median})
+    return pd.DataFrame(rows, columns=["group", "n", "events", "median", "median_lower", "median_upper",
+                                       "followup_median"])
+
+
+def landmark_table(curves: Sequence[KaplanMeier], times: Iterable[float]) -> pd.DataFrame:
+    """Per curve and landmark: ``group``, ``time``, ``survival``, ``lower``, ``upper``, ``n_at_risk``
+    (R ``summary(fit, times = )``; survival NaN beyond the last follow-up)."""
+    times = list(times)
+    parts = [km.survival_at(times).drop(columns="std_err").assign(group=km.label) for km in curves]
+    if not parts:
+        return pd.DataFrame(columns=["group", "time", "survival", "lower", "upper", "n_at_risk"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["group", "time", "survival", "lower", "upper", "n_at_risk"]]
 
 
 def _none_if_nan(value) -> float | int | None:

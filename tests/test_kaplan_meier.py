@@ -17,11 +17,15 @@ from analysis.kaplan_meier import (
     fit_by_group,
     fit_kaplan_meier,
     km_report,
+    landmark_table,
     median_followup,
+    median_table,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kaplan_meier"
 CASES = sorted(p.stem for p in FIXTURES.glob("*.json"))
+ONE_CURVE = sorted(p.stem for p in FIXTURES.glob("*.json")
+                   if json.loads(p.read_text(encoding="utf-8"))["data"]["group"] is None)
 ABS_TOL = 1e-6  # the issue's tolerance on survival and CI; R's output is printed to 17 digits
 
 
@@ -119,6 +123,29 @@ def test_median_followup_against_R(name):
         assert np.isnan(got)
     else:
         assert got == pytest.approx(expected, abs=ABS_TOL)
+
+
+@pytest.mark.parametrize("name", ONE_CURVE)
+def test_followup_median_from_the_table_against_R(name):
+    """KaplanMeier.followup_median (from the fitted table) equals R's reverse KM median for one-curve cases."""
+    case = load(name)
+    expected = case["followup_median"]
+    got = curves_of(case)[0].followup_median
+    assert (np.isnan(got) and expected is None) or got == pytest.approx(expected, abs=ABS_TOL)
+
+
+def test_median_and_landmark_tables(two_group_curves):
+    medians = median_table(two_group_curves)
+    assert medians["group"].tolist() == ["A", "B"]
+    assert medians.loc[0, "median"] == two_group_curves[0].median.time
+    lm = landmark_table(two_group_curves, [1, 100])
+    assert lm["group"].tolist() == ["A", "A", "B", "B"]
+    assert lm["n_at_risk"].tolist()[1] == 0 and np.isnan(lm["survival"].iloc[1])
+
+
+@pytest.fixture
+def two_group_curves():
+    return fit_by_group([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 0, 1], ["A", "A", "A", "B", "B", "B"])
 
 
 # Hand-computable cases -------------------------------------------------------------------------
