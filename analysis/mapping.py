@@ -127,6 +127,20 @@ def value_key(value: object) -> str | None:
     return text or None
 
 
+def map_unique(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)`` computed once per distinct value (registry columns repeat a few labels)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [func(u) for u in uniques]
+    results[-1] = func(None)
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def value_keys(values: pd.Series) -> pd.Series:
+    """:func:`value_key` of every value (None where missing)."""
+    return map_unique(values, value_key)
+
+
 def _pairs(value: object) -> tuple:
     """Dicts become sorted tuples of pairs, so the mapping is hashable and compares by value."""
     if isinstance(value, Mapping):
@@ -514,7 +528,10 @@ def _stated_unit(column: str) -> str | None:
 
 
 def _id_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: None if value_key(v) is None else _display(v).strip())
+    if values.map(type).eq(str).all():
+        text = values.str.strip()
+        return text.where(text != "", None).astype(object)
+    return map_unique(values, lambda v: None if value_key(v) is None else _display(v).strip())
 
 
 def _numbers(frame: pd.DataFrame, column: str, field_name: str, problems: _Problems) -> pd.Series:
@@ -525,8 +542,7 @@ def _numbers(frame: pd.DataFrame, column: str, field_name: str, problems: _Probl
     if pd.api.types.is_numeric_dtype(raw):
         values = raw.astype(float)
     else:
-        text = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
-        values = pd.to_numeric(text, errors="coerce").astype(float)
+        values = pd.to_numeric(raw, errors="coerce").astype(float)  # surrounding blanks are allowed
         bad = values.isna() & raw.notna()
         problems.cells(bad, raw, column, "not a number", field_name)
     infinite = np.isinf(values)
@@ -538,8 +554,8 @@ def _events(frame: pd.DataFrame, column: str, field_name: str, codes: Mapping[st
             problems: _Problems, allowed: Iterable[int] = (0, 1)) -> pd.Series:
     """Map event labels to codes; labels without a code are reported and become missing."""
     raw = frame[column]
-    keys = raw.map(value_key)
-    values = keys.map(lambda k: codes.get(k, np.nan) if k is not None else np.nan).astype(float)
+    keys = value_keys(raw)
+    values = keys.map(dict(codes)).astype(float)
     unmapped = values.isna() & keys.notna()
     what = "/".join(str(a) for a in allowed)
     problems.cells(unmapped, raw, column, f"value not mapped to an event code ({what})", field_name)
@@ -653,7 +669,7 @@ def _standard_covariates(frame, of, mapping, factor, out, problems, sources) -> 
             # Unmapped values pass through unchanged: validation names them.
             return explicit.get(key) or standard.get(key) or _display(value).strip()
 
-        out[name] = raw.map(to_level).astype(object)
+        out[name] = map_unique(raw, to_level)
         sources[name] = (of[name],)
 
 
@@ -702,13 +718,12 @@ def _covariate(raw: pd.Series, as_category: bool) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw):
         values = raw.astype(float)
     else:
-        text = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
-        values = pd.to_numeric(text, errors="coerce")
+        values = pd.to_numeric(raw, errors="coerce")
         if (values.isna() & raw.notna()).any():  # some text: a categorical covariate
-            return text.map(lambda v: None if value_key(v) is None else _display(v)).astype(object)
+            return map_unique(raw, lambda v: None if value_key(v) is None else _display(v).strip())
         values = values.astype(float)
     if np.isinf(values).any():
         values = values.where(~np.isinf(values))
     if as_category:
-        return values.map(lambda v: None if pd.isna(v) else _display(float(v))).astype(object)
+        return map_unique(values, lambda v: None if v is None or pd.isna(v) else _display(float(v)))
     return values

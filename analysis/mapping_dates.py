@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.mapping import map_unique
+
 _ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})$")
 _YEAR_FIRST = re.compile(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})$")
@@ -59,8 +61,8 @@ def parse_dates(values: pd.Series, order: str = "auto") -> ParsedDates:
         return _checked(dates, values, pd.Series(False, index=index), ())
     dates = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     present = values.notna()
-    text = values.map(_as_text).where(present)
-    objects = values.map(lambda v: isinstance(v, dt.date | pd.Timestamp | np.datetime64))
+    text = map_unique(values, _as_text).where(present)
+    objects = map_unique(values, lambda v: isinstance(v, dt.date | pd.Timestamp | np.datetime64)).astype(bool)
     if objects.any():
         dates[objects] = _naive(pd.to_datetime(values[objects], errors="coerce"))
     remaining = present & ~objects & text.notna()
