@@ -1,18 +1,31 @@
-"""Figures of the Relapse view that the generic curve builder does not cover.
+"""Figures of the Relapse view.
 
+* :func:`cif_figure`: cumulative incidence curves of one cause per group, drawn
+  by the shared step-curve builder (:mod:`analysis.curve_figure`: CI band,
+  censor ticks, number-at-risk table);
 * :func:`states_figure`: the stacked "where are the patients now" plot, one
   panel per group, bands summing to 100 %.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from analysis.cohort import CAUSE_NRM, CAUSE_RELAPSE
+from analysis.competing_risks import CompetingRisksError, CumulativeIncidence
+from analysis.curve_figure import Curve, curve_figure
 from analysis.grouping import ALL
 from analysis.patient_states import STATE_LABELS, PatientStates
+from analysis.relapse_timing import AXIS_STYLE, LIGHT_TEMPLATE  # one look for the view
+
+CAUSE_TITLES: dict[int, str] = {
+    CAUSE_RELAPSE: "Cumulative incidence of relapse",
+    CAUSE_NRM: "Non-relapse mortality",
+}
 
 STATE_COLOURS: dict[str, str] = {
     "alive_relapse_free": "#4c9a5b",
@@ -23,33 +36,97 @@ STATE_COLOURS: dict[str, str] = {
 }
 
 
-def states_figure(states: Sequence[PatientStates], *, max_time: float | None = None) -> go.Figure:
+def states_figure(states: Sequence[PatientStates], *, max_time: float | None = None,
+                  max_points: int = 600) -> go.Figure:
     """Stacked step areas of the state probabilities (in %), one panel per group.
 
     Each panel ends at its group's last estimable time; ``max_time`` (months)
-    limits the common x axis.
+    limits the common x axis. Panels with more than ``max_points`` times are
+    drawn from the step functions evaluated on an even grid of that many
+    points, so a large cohort does not send every event time to the browser.
     """
     panels = len(states)
-    titles = [("All patients" if s.label == ALL else s.label) + f" (n={s.n})" for s in states]
-    fig = make_subplots(rows=1, cols=panels, shared_yaxes=True, subplot_titles=titles,
-                        horizontal_spacing=0.04 if panels > 1 else 0.0)
-    seen: set[str] = set()
+    gap = 0.04 if panels > 1 else 0.0
+    width = (1 - gap * (panels - 1)) / panels
+    traces, layout, titles = [], {}, []
     for col, group in enumerate(states, start=1):
-        table = group.table if max_time is None else group.table[group.table["time"] <= max_time]
+        table = _thinned(group, max_time, max_points)
+        suffix = "" if col == 1 else str(col)
+        left = (col - 1) * (width + gap)
+        layout[f"xaxis{suffix}"] = {**AXIS_STYLE, "domain": [left, left + width], "anchor": f"y{suffix}",
+                                    "title": {"text": "Months after HSCT2"}, "rangemode": "tozero"}
+        if max_time is not None:
+            layout[f"xaxis{suffix}"]["range"] = [0, max_time]
+        layout[f"yaxis{suffix}"] = {**AXIS_STYLE, "range": [0, 100], "ticksuffix": " %", "anchor": f"x{suffix}",
+                                    **({"title": {"text": "Patients"}} if col == 1 else
+                                       {"matches": "y", "showticklabels": False})}
+        titles.append({"text": ("All patients" if group.label == ALL else group.label) + f" (n={group.n})",
+                       "x": left + width / 2, "y": 1.0, "xref": "paper", "yref": "paper", "showarrow": False,
+                       "xanchor": "center", "yanchor": "bottom", "font": {"size": 15}})
         for state in group.states:
-            fig.add_scatter(
-                x=table["time"], y=100 * table[state], row=1, col=col,
-                mode="lines", line={"shape": "hv", "width": 0.5, "color": STATE_COLOURS[state]},
-                stackgroup=f"g{col}", fillcolor=STATE_COLOURS[state],
-                name=STATE_LABELS[state], legendgroup=state, showlegend=state not in seen,
-                hovertemplate=f"{STATE_LABELS[state]}: %{{y:.1f}} %<br>%{{x:.1f}} months<extra></extra>",
-            )
-            seen.add(state)
-    fig.update_yaxes(range=[0, 100], ticksuffix=" %")
-    fig.update_yaxes(title_text="Patients", row=1, col=1)
-    fig.update_xaxes(title_text="Months after HSCT2", rangemode="tozero",
-                     range=None if max_time is None else [0, max_time])
-    fig.update_layout(template="plotly_white", height=400, hovermode="x unified",
-                      legend={"orientation": "h", "y": -0.22, "x": 0, "traceorder": "normal"},
-                      margin={"t": 40, "r": 20, "b": 90, "l": 60})
-    return fig
+            traces.append({
+                "type": "scatter", "x": table["time"].to_numpy(), "y": 100 * table[state].to_numpy(),
+                "xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "mode": "lines", "stackgroup": f"g{col}",
+                "line": {"shape": "hv", "width": 0.5, "color": STATE_COLOURS[state]},
+                "fillcolor": STATE_COLOURS[state], "name": STATE_LABELS[state], "legendgroup": state,
+                "showlegend": col == 1 or state not in states[0].states,
+                "hovertemplate": f"{STATE_LABELS[state]}: %{{y:.1f}} %<br>%{{x:.1f}} months<extra></extra>",
+            })
+    layout.update(template=LIGHT_TEMPLATE, height=430, hovermode="x unified", annotations=titles,
+                  legend={"orientation": "h", "y": -0.3, "x": 0, "traceorder": "normal"},
+                  margin={"t": 40, "r": 20, "b": 110, "l": 60})
+    return go.Figure(data=traces, layout=layout)
+
+
+def _thinned(group: PatientStates, max_time: float | None, max_points: int) -> pd.DataFrame:
+    table = group.table if max_time is None else group.table[group.table["time"] <= max_time]
+    if len(table) <= max_points:
+        return table
+    return group.at(np.linspace(0.0, float(table["time"].iloc[-1]), max_points))
+
+
+def cif_curve(fit: CumulativeIncidence, cause: int, label: str) -> Curve:
+    """A :class:`~analysis.curve_figure.Curve` (increasing, from 0) for one cause of a fit."""
+    rows = fit.curve(cause)
+    keep = (rows["n_event"] > 0).to_numpy()
+    keep[-1] = True  # run the line to the end of follow-up
+    rows = rows[keep]
+    return Curve(
+        label=label, time=rows["time"].to_numpy(float), estimate=rows["cif"].to_numpy(float),
+        lower=rows["lower"].to_numpy(float), upper=rows["upper"].to_numpy(float),
+        at_risk=fit.n_at_risk, cumulative_events=lambda t: fit.cumulative_events(cause, t),
+        censor_times=fit.censor_times, start=0.0, n=fit.n, events=fit.events[cause],
+    )
+
+
+def gray_caption(test: pd.Series | None) -> str | None:
+    """One line for a figure: "Gray's test: χ² = 3.21, df = 1, p = 0.073", or why there is none."""
+    if test is None:
+        return None
+    if not np.isfinite(test["statistic"]):
+        return f"Gray's test {test['note']}." if test["note"].startswith("not valid") else (
+            f"Gray's test not computed: {test['note']}.")
+    p = test["p"]
+    p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return f"Gray's test: χ² = {test['statistic']:.2f}, df = {int(test['df'])}, {p_text}"
+
+
+def cif_figure(
+    fits: Mapping[str, CumulativeIncidence],
+    cause: int,
+    *,
+    legend_title: str | None = None,
+    subtitle: str | None = None,
+    time_unit: str = "months",
+    x_max: float | None = None,
+) -> go.Figure:
+    """Cumulative incidence of one cause per group, with CI bands and a number-at-risk table.
+
+    Groups with a single patient are left out (their curve would jump to 0 %
+    or 100 %); :func:`analysis.competing_risks.cif_notes` says so in words.
+    """
+    curves = [cif_curve(fit, cause, "All patients" if g == ALL else g) for g, fit in fits.items() if fit.n > 1]
+    if not curves:
+        raise CompetingRisksError("no group has more than one patient: there is no curve to draw")
+    return curve_figure(curves, y_title=CAUSE_TITLES[cause], title=CAUSE_TITLES[cause], subtitle=subtitle,
+                        legend_title=legend_title, time_unit=time_unit, x_max=x_max)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def _as_arrays(time: Sequence[float], cause: Sequence[int]) -> tuple[np.ndarray,
 # --------------------------------------------------------------------------- cumulative incidence
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CumulativeIncidence:
     """Aalen-Johansen cumulative incidence functions (CIF) of competing causes.
 
@@ -94,17 +95,26 @@ class CumulativeIncidence:
     [0, 1]. At cif = 0 (or variance 0) both limits equal the estimate.
     """
 
-    table: pd.DataFrame
     n: int
     events: dict[int, int]
     last_time: float
-    conf_level: float = 0.95
-    causes: tuple[int, ...] = field(default=(CAUSE_RELAPSE, CAUSE_NRM))
+    conf_level: float
+    causes: tuple[int, ...]
+    # Per distinct time (with the origin row): shared columns, then per-cause columns.
+    _time: np.ndarray = field(repr=False)
+    _n_at_risk: np.ndarray = field(repr=False)
+    _n_censored: np.ndarray = field(repr=False)
+    _by_cause: dict[int, dict[str, np.ndarray]] = field(repr=False)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return pd.concat([self.curve(k).assign(cause=k) for k in self.causes], ignore_index=True)[_TABLE_COLUMNS]
 
     def curve(self, cause: int) -> pd.DataFrame:
         """The rows of :attr:`table` for one cause."""
         self._check_cause(cause)
-        return self.table[self.table["cause"] == cause].reset_index(drop=True)
+        return pd.DataFrame({"cause": cause, "time": self._time, **self._by_cause[cause],
+                             "n_at_risk": self._n_at_risk, "n_censored": self._n_censored})[_TABLE_COLUMNS]
 
     def cif_at(self, times: Sequence[float]) -> pd.DataFrame:
         """Estimates at given times, as ``cmprsk::timepoints``.
@@ -115,18 +125,19 @@ class CumulativeIncidence:
         0) the estimate is NaN, as in cmprsk.
         """
         grid = np.unique(np.asarray(times, dtype=float))
-        rows = []
+        idx = np.searchsorted(self._time, grid, side="right") - 1
+        valid = (grid >= 0) & (grid <= self.last_time) & (idx >= 0)
+        idx = np.clip(idx, 0, None)
+        at_risk = self.n_at_risk(grid)
+        columns: dict[str, list] = {c: [] for c in ("cause", "time", "cif", "variance", "lower", "upper")}
         for cause in self.causes:
-            curve = self.curve(cause)
-            idx = np.searchsorted(curve["time"].to_numpy(), grid, side="right") - 1
-            valid = (grid >= 0) & (grid <= self.last_time) & (idx >= 0)
-            pick = curve.iloc[np.clip(idx, 0, None)]
-            part = pd.DataFrame({"cause": cause, "time": grid})
+            columns["cause"].append(np.full(len(grid), cause))
+            columns["time"].append(grid)
             for column in ("cif", "variance", "lower", "upper"):
-                part[column] = np.where(valid, pick[column].to_numpy(), np.nan)
-            part["n_at_risk"] = self.n_at_risk(grid)
-            rows.append(part)
-        return pd.concat(rows, ignore_index=True)
+                columns[column].append(np.where(valid, self._by_cause[cause][column][idx], np.nan))
+        out = {k: np.concatenate(v) for k, v in columns.items()}
+        out["n_at_risk"] = np.tile(at_risk, len(self.causes))
+        return pd.DataFrame(out)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -137,23 +148,28 @@ class CumulativeIncidence:
     def n_at_risk(self, times: Sequence[float]) -> np.ndarray:
         """Patients still event-free and followed at each time (time >= t), for risk tables."""
         grid = np.asarray(times, dtype=float)
-        first = self.table[self.table["cause"] == self.causes[0]]
-        t, at_risk = first["time"].to_numpy(), first["n_at_risk"].to_numpy()
+        t, at_risk = self._time, self._n_at_risk
         idx = np.searchsorted(t, grid, side="left")
         # n(t) is the risk set at the first observed time >= t; 0 after the last one.
         return np.where(idx < len(t), at_risk[np.minimum(idx, len(t) - 1)], 0).astype(int)
 
     def cumulative_events(self, cause: int, times: Sequence[float]) -> np.ndarray:
         """Events of ``cause`` at times <= t."""
-        curve = self.curve(cause)
-        total = np.concatenate([[0], np.cumsum(curve["n_event"].to_numpy())])
-        return total[np.searchsorted(curve["time"].to_numpy(), np.asarray(times, dtype=float), side="right")]
+        self._check_cause(cause)
+        total = np.concatenate([[0], np.cumsum(self._by_cause[cause]["n_event"])])
+        return total[np.searchsorted(self._time, np.asarray(times, dtype=float), side="right")]
 
     @property
     def censor_times(self) -> np.ndarray:
         """Distinct times with at least one censored patient."""
-        first = self.table[self.table["cause"] == self.causes[0]]
-        return first.loc[first["n_censored"] > 0, "time"].to_numpy()
+        return self._time[self._n_censored > 0]
+
+    def value_at(self, cause: int, column: str, times: Sequence[float]) -> np.ndarray:
+        """A column of :meth:`curve` as a right-continuous step function at ``times``,
+        held after the last time (no NaN); for plotting and state estimates."""
+        self._check_cause(cause)
+        idx = np.searchsorted(self._time, np.asarray(times, dtype=float), side="right") - 1
+        return np.where(idx >= 0, self._by_cause[cause][column][np.clip(idx, 0, None)], 0.0)
 
     def _check_cause(self, cause: int) -> None:
         if cause not in self.causes:
@@ -272,7 +288,7 @@ def cumulative_incidence(
         raise CompetingRisksError(f"conf_level must lie between 0 and 1, got {conf_level}")
     t, c = _as_arrays(time, cause)
     causes = tuple(int(k) for k in causes)
-    utimes, at_risk, censored, by_cause, d_all = _risk_sets(t, c, np.zeros(len(t), dtype=int), 1, causes)
+    utimes, at_risk, censored, by_cause_counts, d_all = _risk_sets(t, c, np.zeros(len(t), dtype=int), 1, causes)
     n_risk, d, n_cens = at_risk[:, 0], d_all[:, 0], censored[:, 0]
     _, surv_left = _survival(n_risk, d)
     # The curves start at (0, 0) unless events happen at time 0 itself.
@@ -281,28 +297,22 @@ def cumulative_incidence(
     def column(values, first=0.0):
         return np.concatenate([[first] if origin else [], values])
 
-    parts = []
+    by_cause = {}
     for k in causes:
-        cif, variance = _cif_one_cause(n_risk, by_cause[k][:, 0], d, surv_left)
+        cif, variance = _cif_one_cause(n_risk, by_cause_counts[k][:, 0], d, surv_left)
         lower, upper = _loglog_limits(cif, variance, conf_level)
-        parts.append(pd.DataFrame({
-            "cause": k,
-            "time": column(utimes),
-            "cif": column(cif),
-            "variance": column(variance),
-            "lower": column(lower),
-            "upper": column(upper),
-            "n_at_risk": column(n_risk, len(t)).astype(int),
-            "n_event": column(by_cause[k][:, 0]).astype(int),
-            "n_censored": column(n_cens).astype(int),
-        }))
+        by_cause[k] = {"cif": column(cif), "variance": column(variance), "lower": column(lower),
+                       "upper": column(upper), "n_event": column(by_cause_counts[k][:, 0]).astype(int)}
     return CumulativeIncidence(
-        table=pd.concat(parts, ignore_index=True)[_TABLE_COLUMNS],
         n=len(t),
         events={k: int((c == k).sum()) for k in causes},
         last_time=float(utimes[-1]),
         conf_level=conf_level,
         causes=causes,
+        _time=column(utimes),
+        _n_at_risk=column(n_risk, len(t)).astype(int),
+        _n_censored=column(n_cens).astype(int),
+        _by_cause=by_cause,
     )
 
 

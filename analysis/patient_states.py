@@ -111,7 +111,7 @@ def patient_states(cohort: pd.DataFrame, *, label: str = "all") -> PatientStates
     split = has_overall_survival(cohort)
     os_ep = endpoint(cohort, "os") if split else None
     grid = np.unique(np.concatenate([[0.0], time, [] if os_ep is None else os_ep.time]))
-    cir, nrm = (_step_values(fit.curve(k), "cif", grid) for k in (CAUSE_RELAPSE, CAUSE_NRM))
+    cir, nrm = (fit.value_at(k, "cif", grid) for k in (CAUSE_RELAPSE, CAUSE_NRM))
     # After the last relapse-free-survival time the incidences are known only
     # if nobody is left relapse-free (then they stay final while OS goes on).
     end = fit.last_time if 1.0 - cir[-1] - nrm[-1] > 1e-12 else grid[-1]
@@ -119,7 +119,8 @@ def patient_states(cohort: pd.DataFrame, *, label: str = "all") -> PatientStates
     grid, cir, nrm = grid[keep], cir[keep], nrm[keep]
     table = pd.DataFrame({"time": grid, FREE: 1.0 - cir - nrm})
     if os_ep is not None:
-        dead = 1.0 - fit_kaplan_meier(os_ep.time, os_ep.event).survival_at(grid)["survival"].to_numpy()
+        km = fit_kaplan_meier(os_ep.time, os_ep.event).table
+        dead = 1.0 - _step_values(km["time"].to_numpy(), km["survival"].to_numpy(), grid, start=1.0)
         raw = dead - nrm
         dead_after = np.clip(raw, 0.0, cir)
         table[ALIVE_AFTER] = cir - dead_after
@@ -129,7 +130,7 @@ def patient_states(cohort: pd.DataFrame, *, label: str = "all") -> PatientStates
         table[RELAPSED] = cir
         table["clipped"] = False
     table[DEAD_NO_RELAPSE] = nrm
-    table["n_at_risk"] = fit.cif_at(grid).loc[lambda d: d["cause"] == CAUSE_RELAPSE, "n_at_risk"].to_numpy()
+    table["n_at_risk"] = fit.n_at_risk(grid)
     states = (FREE, ALIVE_AFTER, DEAD_AFTER, DEAD_NO_RELAPSE) if split else (FREE, RELAPSED, DEAD_NO_RELAPSE)
     return PatientStates(
         label=str(label),
@@ -139,7 +140,7 @@ def patient_states(cohort: pd.DataFrame, *, label: str = "all") -> PatientStates
     )
 
 
-def _step_values(curve: pd.DataFrame, column: str, grid: np.ndarray) -> np.ndarray:
-    """A right-continuous step function (rows of ``curve``) at ``grid``, held after its last row."""
-    idx = np.searchsorted(curve["time"].to_numpy(), grid, side="right") - 1
-    return curve[column].to_numpy()[np.clip(idx, 0, None)]
+def _step_values(time: np.ndarray, values: np.ndarray, grid: np.ndarray, *, start: float) -> np.ndarray:
+    """A right-continuous step function at ``grid``: ``start`` before the first time, held after the last."""
+    idx = np.searchsorted(time, grid, side="right") - 1
+    return np.where(idx >= 0, values[np.clip(idx, 0, None)], start)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.curve_figure import PALETTE  # the same colour per group as the curves
 from analysis.grouping import ALL, GROUP
 
 BIN_WIDTHS = (1.0, 2.0, 3.0)
@@ -37,7 +38,10 @@ _TITLES = {
     HSCT2_TO_RELAPSE: "Months from HSCT2 to relapse (patients who relapsed)",
     HSCT1_TO_RELAPSE: "Months from HSCT1 to the relapse that led to HSCT2",
 }
-_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+#: A small white-background template: Plotly's named templates are slow to apply.
+AXIS_STYLE = {"gridcolor": "#e5e5e5", "linecolor": "#444", "showline": True, "zeroline": False, "ticks": "outside"}
+LIGHT_TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white",
+                             "font": {"family": "Arial, sans-serif", "size": 13}}}
 
 
 class TimingError(ValueError):
@@ -178,52 +182,56 @@ def timing_figure(
         raise TimingError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if scale not in SCALES:
         raise TimingError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
-    fig = go.Figure()
+    # One constructor call with plain dicts: Plotly's incremental add_* calls
+    # and named templates cost tens of milliseconds each (the page must rerun fast).
     shown = list(dict.fromkeys(hist.table["group"]))
-    colours = {g: _PALETTE[i % len(_PALETTE)] for i, g in enumerate(hist.summary["group"])}
+    colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(hist.summary["group"])}
+    summary = hist.summary.set_index("group")
+    bars, shapes, notes = [], [], []
     for g in shown:
         part = hist.table[hist.table["group"] == g]
-        info = hist.summary.set_index("group").loc[g]
-        fig.add_bar(
-            x=(part["bin_start"] + part["bin_end"]) / 2, y=part[scale], width=hist.bin_width,
-            name=f"{_display(g)}: n={int(info['n_with_time'])}, median {info['median']:.1f} mo (dashed)",
-            marker_color=colours[g],
-            opacity=0.55 if mode == "overlay" and len(shown) > 1 else 0.9,
-            marker_line={"color": "white", "width": 0.5},
-            customdata=np.column_stack([part["bin_start"], part["bin_end"], part["count"], part["percent"]]),
-            hovertemplate=(f"{_display(g)}<br>%{{customdata[0]:g}}–%{{customdata[1]:g}} months<br>"
-                           "%{customdata[2]} patients (%{customdata[3]:.0f} %)<extra></extra>"),
-        )
-    _mark_medians(fig, hist, shown, colours)
+        info = summary.loc[g]
+        bars.append({
+            "type": "bar", "x": (part["bin_start"] + part["bin_end"]).to_numpy() / 2, "y": part[scale].to_numpy(),
+            "width": hist.bin_width, "marker": {"color": colours[g], "line": {"color": "white", "width": 0.5}},
+            "name": f"{_display(g)}: n={int(info['n_with_time'])}, median {info['median']:.1f} mo (dashed)",
+            "opacity": 0.55 if mode == "overlay" and len(shown) > 1 else 0.9,
+            "customdata": np.column_stack([part["bin_start"], part["bin_end"], part["count"], part["percent"]]),
+            "hovertemplate": (f"{_display(g)}<br>%{{customdata[0]:g}}–%{{customdata[1]:g}} months<br>"
+                              "%{customdata[2]} patients (%{customdata[3]:.0f} %)<extra></extra>"),
+        })
+        # The median values are in the legend: labels on the lines would collide.
+        shapes.append(_vertical_line(float(info["median"]), colours[g], "dash", 2))
     if reference is not None:
-        fig.add_vline(x=reference, line={"color": "black", "dash": "dot", "width": 1.5},
-                      annotation_text=f"{reference_label} {reference:g} mo", annotation_position="top right",
-                      annotation_bgcolor="rgba(255,255,255,0.8)")
+        shapes.append(_vertical_line(reference, "black", "dot", 1.5))
+        notes.append({"x": reference, "y": 1, "xref": "x", "yref": "paper", "showarrow": False,
+                      "text": f"{reference_label} {reference:g} mo", "xanchor": "left", "yanchor": "top",
+                      "bgcolor": "rgba(255,255,255,0.8)"})
     if hist.interval == HSCT1_TO_RELAPSE:
-        fig.add_vrect(x0=0, x1=EARLY_RELAPSE_MONTHS, fillcolor="#ff7f0e", opacity=0.15, line_width=0,
-                      annotation_text="early relapse<br>(< 6 mo)", annotation_position="top left",
-                      annotation_font_size=11)
-    y_title = "Patients" if scale == "count" else "% of the group's patients"
-    fig.update_layout(
-        barmode="overlay" if mode == "overlay" else "stack", bargap=0,
-        xaxis_title=hist.title, yaxis_title=y_title, legend_title_text="",
-        template="plotly_white", margin={"t": 40, "r": 20, "b": 50, "l": 60}, height=380, showlegend=True,
-        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom", "traceorder": "normal"},
-    )
+        shapes.append({"type": "rect", "x0": 0, "x1": EARLY_RELAPSE_MONTHS, "y0": 0, "y1": 1, "xref": "x",
+                       "yref": "paper", "fillcolor": "#ff7f0e", "opacity": 0.15, "line": {"width": 0},
+                       "layer": "below"})
+        notes.append({"x": 0, "y": 1, "xref": "x", "yref": "paper", "showarrow": False, "xanchor": "left",
+                      "yanchor": "top", "text": "early relapse<br>(< 6 mo)", "font": {"size": 11}})
     right = float(hist.table["bin_end"].max())
     step = hist.bin_width * max(1, int(np.ceil(right / hist.bin_width / 12)))
-    fig.update_xaxes(range=[0, right], tick0=0, dtick=step)
+    y_axis = {**AXIS_STYLE, "title": {"text": "Patients" if scale == "count" else "% of the group's patients"}}
     if scale == "count" and hist.table["count"].max() <= 10:
-        fig.update_yaxes(dtick=1)  # whole patients
-    return fig
+        y_axis["dtick"] = 1  # whole patients
+    layout = {
+        "template": LIGHT_TEMPLATE, "barmode": "overlay" if mode == "overlay" else "stack", "bargap": 0,
+        "xaxis": {**AXIS_STYLE, "title": {"text": hist.title}, "range": [0, right], "tick0": 0, "dtick": step},
+        "yaxis": y_axis, "shapes": shapes, "annotations": notes, "height": 380, "showlegend": True,
+        "margin": {"t": 40, "r": 20, "b": 50, "l": 60},
+        "legend": {"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom", "traceorder": "normal"},
+    }
+    return go.Figure(data=bars, layout=layout)
+
+
+def _vertical_line(x: float, colour: str, dash: str, width: float) -> dict:
+    return {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
+            "line": {"color": colour, "dash": dash, "width": width}}
 
 
 def _display(group: str) -> str:
     return "All patients" if group == ALL else str(group)
-
-
-def _mark_medians(fig: go.Figure, hist: TimingHistogram, shown: list[str], colours: dict[str, str]) -> None:
-    # The values are in the legend: labels on the lines would collide with each other.
-    for g in shown:
-        median = float(hist.summary.loc[hist.summary["group"] == g, "median"].iloc[0])
-        fig.add_vline(x=median, line={"color": colours[g], "dash": "dash", "width": 2})
