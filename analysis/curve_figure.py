@@ -46,8 +46,9 @@ What the figure shows
   brackets;
 * optional reference markers (e.g. published survival at 1/2/5 years).
 
-The figure is a two-row Plotly subplot with a shared x-axis: row 1 the
-curves, row 2 the table (its y categories are the curve labels).
+The figure has two stacked axes pairs sharing x (``xaxis2.matches = "x"``):
+``x``/``y`` the curves, ``x2``/``y2`` the table (its y categories are the curve
+labels). Table traces are ``mode="text"`` on ``y2``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 MONTHS_PER_YEAR = 12.0
 
@@ -216,59 +216,63 @@ def _legend_name(curve: Curve) -> str:
     return f"{curve.label} (n = {curve.n}{events})"
 
 
-def _add_curve(fig: go.Figure, curve: Curve, colour: str, *, scale: float, unit: str, y_title: str,
-               ci_band: bool, fade_at: float, x_end: float, max_censor_marks: int, band_alpha: float) -> None:
+def _scatter(**props) -> dict:
+    """A scatter trace on the curves' axes (x, y) unless told otherwise."""
+    return {"type": "scatter", "xaxis": "x", "yaxis": "y", **props}
+
+
+def _curve_traces(curve: Curve, colour: str, *, scale: float, unit: str, y_title: str, ci_band: bool,
+                  fade_at: float, x_end: float, max_censor_marks: int, band_alpha: float) -> list[dict]:
     t, est, lower, upper = _with_start(curve, x_end)
     x = t / scale
     group = f"curve-{curve.label}"
+    traces = []
     if ci_band and curve.lower is not None:
-        fig.add_scatter(x=x, y=lower, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
-                        showlegend=False, legendgroup=group, row=1, col=1)
-        fig.add_scatter(x=x, y=upper, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
-                        fillcolor=_rgba(colour, band_alpha), hoverinfo="skip", showlegend=False,
-                        legendgroup=group, row=1, col=1)
-    n_risk = np.asarray(curve.at_risk(t))
-    custom = np.column_stack([lower, upper, n_risk])
+        traces.append(_scatter(x=x, y=lower, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
+                               showlegend=False, legendgroup=group))
+        traces.append(_scatter(x=x, y=upper, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
+                               fillcolor=_rgba(colour, band_alpha), hoverinfo="skip", showlegend=False,
+                               legendgroup=group))
+    custom = np.column_stack([lower, upper, np.asarray(curve.at_risk(t))])
     hover = (f"<b>{curve.label}</b><br>%{{x:.1f}} {unit}<br>{y_title}: %{{y:.1%}}"
              "<br>95 % CI %{customdata[0]:.1%}–%{customdata[1]:.1%}"
              "<br>At risk: %{customdata[2]:.0f}<extra></extra>")
     solid = t <= fade_at
     # The faded part starts where the solid part ends, so the line has no gap.
     faded = t >= (t[solid][-1] if solid.any() else 0.0)
-    fig.add_scatter(x=x[solid], y=est[solid], customdata=custom[solid], mode="lines", name=_legend_name(curve),
-                    line={"color": colour, "width": 3, "shape": "hv"}, legendgroup=group,
-                    hovertemplate=hover, row=1, col=1)
+    line = {"color": colour, "width": 3, "shape": "hv"}
+    traces.append(_scatter(x=x[solid], y=est[solid], customdata=custom[solid], mode="lines",
+                           name=_legend_name(curve), line=line, legendgroup=group, hovertemplate=hover))
     if np.isfinite(fade_at) and faded.sum() > 1:
-        fig.add_scatter(x=x[faded], y=est[faded], customdata=custom[faded], mode="lines", showlegend=False,
-                        line={"color": colour, "width": 3, "shape": "hv"}, opacity=FADED_OPACITY,
-                        legendgroup=group, hovertemplate=hover, row=1, col=1)
+        traces.append(_scatter(x=x[faded], y=est[faded], customdata=custom[faded], mode="lines", showlegend=False,
+                               line=line, opacity=FADED_OPACITY, legendgroup=group, hovertemplate=hover))
     marks = _thin(curve.censor_times[curve.censor_times <= x_end], max_censor_marks)
     if len(marks):
         y = _step_value(curve.time, curve.estimate, curve.start, marks)
-        fig.add_scatter(x=marks / scale, y=y, mode="markers", showlegend=False, legendgroup=group,
-                        marker={"symbol": "line-ns-open", "size": 11, "color": colour, "line": {"width": 2},
-                                "opacity": np.where(marks > fade_at, FADED_OPACITY, 1.0)},
-                        hovertemplate=f"{curve.label}: censored at %{{x:.1f}} {unit}<extra></extra>",
-                        row=1, col=1)
+        traces.append(_scatter(
+            x=marks / scale, y=y, mode="markers", showlegend=False, legendgroup=group,
+            marker={"symbol": "line-ns-open", "size": 11, "color": colour, "line": {"width": 2},
+                    "opacity": np.where(marks > fade_at, FADED_OPACITY, 1.0)},
+            hovertemplate=f"{curve.label}: censored at %{{x:.1f}} {unit}<extra></extra>"))
+    return traces
 
 
-def _add_risk_table(fig: go.Figure, curves: Sequence[Curve], colours: Sequence[str], ticks: np.ndarray,
-                    scale: float, cumulative_events: bool) -> list[str]:
-    """Numbers at risk at the tick positions; returns the row labels (top to bottom)."""
-    rows = []
+def _risk_table_traces(curves: Sequence[Curve], colours: Sequence[str], ticks: np.ndarray, scale: float,
+                       cumulative_events: bool) -> tuple[list[dict], list[str]]:
+    """Numbers at risk at the tick positions, and the row labels (top to bottom)."""
+    traces, rows = [], []
     for curve, colour in zip(curves, colours, strict=True):
         at = ticks * scale
-        n = np.asarray(curve.at_risk(at)).astype(int)
-        text = [str(v) for v in n]
+        text = [str(v) for v in np.asarray(curve.at_risk(at)).astype(int)]
         if cumulative_events and curve.cumulative_events is not None:
             ev = np.asarray(curve.cumulative_events(at)).astype(int)
             text = [f"{a} ({b})" for a, b in zip(text, ev, strict=True)]
         row_label = f'<span style="color:{colour}"><b>{curve.label}</b></span>'
         rows.append(row_label)
-        fig.add_scatter(x=ticks, y=[row_label] * len(ticks), text=text, mode="text",
-                        textfont={"color": colour, "size": FONT_SIZE - 1}, cliponaxis=False,
-                        hoverinfo="skip", showlegend=False, row=2, col=1)
-    return rows
+        traces.append(_scatter(x=ticks, y=[row_label] * len(ticks), text=text, mode="text", xaxis="x2",
+                               yaxis="y2", textfont={"color": colour, "size": FONT_SIZE - 1}, cliponaxis=False,
+                               hoverinfo="skip", showlegend=False))
+    return traces, rows
 
 
 def curve_figure(
@@ -310,14 +314,22 @@ def curve_figure(
         Fade each curve where fewer than this many patients remain at risk.
     reference_markers : sequence of ReferenceMarker, optional
         Reference values (months, probability) drawn as open diamonds.
+    reference_label : str
+        Legend entry of the reference markers.
     x_max : float, optional
         End of the x-axis in months (default: last time of any curve).
     y_range : (float, float)
         Range of the y-axis as probabilities.
+    legend_title : str, optional
+        What the curves are (e.g. "Lineage").
+    max_censor_marks : int
+        Censor marks per curve at most (evenly thinned beyond).
 
     Returns
     -------
     plotly.graph_objects.Figure
+        Built as plain dicts and validated once (Plotly's incremental
+        ``make_subplots``/``add_trace`` would take ~150 ms per figure).
     """
     if time_unit not in _TICK_STEPS:
         raise ValueError(f"time_unit must be 'months' or 'years', got {time_unit!r}")
@@ -330,50 +342,56 @@ def curve_figure(
     ticks = ticks[ticks <= x_end / scale + 1e-9]
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(curves))]
 
+    traces: list[dict] = []
+    for curve, colour in zip(curves, colours, strict=True):
+        traces += _curve_traces(curve, colour, scale=scale, unit=time_unit, y_title=y_title, ci_band=ci_band,
+                                fade_at=_fade_start(curve, fade_below), x_end=x_end,
+                                max_censor_marks=max_censor_marks, band_alpha=0.15 if len(curves) <= 2 else 0.09)
+    if reference_markers:
+        traces.append(_reference_trace(reference_markers, scale, time_unit, reference_label))
+
     table_px = (_ROW_HEIGHT * len(curves) + 36) if risk_table else 0
     gap_px = _AXIS_GAP if risk_table else 0
     area_px = _PLOT_HEIGHT + gap_px + table_px
-    fig = make_subplots(rows=2 if risk_table else 1, cols=1, shared_xaxes=True,
-                        row_heights=[_PLOT_HEIGHT, table_px] if risk_table else None,
-                        vertical_spacing=gap_px / area_px)
-    for curve, colour in zip(curves, colours, strict=True):
-        fade_at = _fade_start(curve, fade_below)
-        _add_curve(fig, curve, colour, scale=scale, unit=time_unit, y_title=y_title, ci_band=ci_band,
-                   fade_at=fade_at, x_end=x_end, max_censor_marks=max_censor_marks,
-                   band_alpha=0.15 if len(curves) <= 2 else 0.09)
-    if reference_markers:
-        _add_references(fig, reference_markers, scale, time_unit, reference_label)
-
     x_range = [-0.04 * x_end / scale, x_end / scale * 1.03]
     axis_font = {"size": FONT_SIZE}
-    fig.update_xaxes(range=x_range, tickvals=ticks, ticktext=[f"{v:g}" for v in ticks], showgrid=True,
-                     gridcolor="#e5e5e5", zeroline=False, tickfont=axis_font, linecolor="#444", ticks="outside",
-                     showline=True, row=1, col=1, showticklabels=True,
-                     title={"text": f"{x_title} ({time_unit})", "font": axis_font})
-    fig.update_yaxes(range=[y_range[0] - 0.01, y_range[1] + 0.02], tickformat=".0%", tickfont=axis_font,
-                     title={"text": y_title, "font": axis_font}, gridcolor="#e5e5e5", zeroline=False,
-                     linecolor="#444", showline=True, ticks="outside", row=1, col=1)
-    captions = []
+    layout: dict = {
+        "xaxis": {"range": x_range, "tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks], "showgrid": True,
+                  "gridcolor": "#e5e5e5", "zeroline": False, "tickfont": axis_font, "linecolor": "#444",
+                  "ticks": "outside", "showline": True, "anchor": "y", "domain": [0, 1],
+                  "title": {"text": f"{x_title} ({time_unit})", "font": axis_font}},
+        "yaxis": {"range": [y_range[0] - 0.01, y_range[1] + 0.02], "tickformat": ".0%", "tickfont": axis_font,
+                  "title": {"text": y_title, "font": axis_font}, "gridcolor": "#e5e5e5", "zeroline": False,
+                  "linecolor": "#444", "showline": True, "ticks": "outside", "anchor": "x",
+                  "domain": [(table_px + gap_px) / area_px, 1]},
+    }
+    annotations = []
     if risk_table:
-        labels = _add_risk_table(fig, curves, colours, ticks, scale, cumulative_events)
-        fig.update_xaxes(range=x_range, tickvals=ticks, showticklabels=False, showgrid=False, showline=False,
-                         zeroline=False, ticks="", row=2, col=1)
-        fig.update_yaxes(type="category", categoryorder="array", categoryarray=labels[::-1],
-                         showgrid=False, zeroline=False, tickfont={"size": FONT_SIZE - 1}, row=2, col=1,
-                         ticklabelstandoff=14,
-                         range=[-0.6, len(labels) - 0.4])
+        table_traces, labels = _risk_table_traces(curves, colours, ticks, scale, cumulative_events)
+        traces += table_traces
+        layout["xaxis2"] = {"matches": "x", "anchor": "y2", "domain": [0, 1], "tickvals": ticks,
+                            "showticklabels": False, "showgrid": False, "showline": False, "zeroline": False,
+                            "ticks": ""}
+        layout["yaxis2"] = {"anchor": "x2", "domain": [0, table_px / area_px], "type": "category",
+                            "categoryorder": "array", "categoryarray": labels[::-1], "showgrid": False,
+                            "zeroline": False, "tickfont": {"size": FONT_SIZE - 1}, "ticklabelstandoff": 14,
+                            "range": [-0.6, len(labels) - 0.4]}
         what = "Number at risk (cumulative events)" if cumulative_events else "Number at risk"
-        fig.add_annotation(text=f"<b>{what}</b>", xref="paper", yref="y2 domain", x=0, y=1.0,
-                           xanchor="left", yanchor="bottom", showarrow=False, font={"size": FONT_SIZE - 1},
-                           yshift=4)
+        annotations.append({"text": f"<b>{what}</b>", "xref": "paper", "yref": "y2 domain", "x": 0, "y": 1.0,
+                            "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                            "font": {"size": FONT_SIZE - 1}, "yshift": 4})
+    captions = []
     if fade_below:
         captions.append(f"Faded line: fewer than {fade_below} patients at risk.")
     if ci_band:
         captions.append("Shaded: pointwise 95 % CI.")
     captions.append("Ticks: censored.")
+    annotations.append({"text": "  ".join(captions), "xref": "paper", "yref": "paper", "x": 0, "y": 0,
+                        "yanchor": "top", "xanchor": "left", "showarrow": False, "yshift": -20,
+                        "font": {"size": FONT_SIZE - 4, "color": "#555"}})
 
-    title_block = None
     top = 50
+    title_block = None
     if title or subtitle:
         title_block = {"text": f"<b>{title or ''}</b>", "x": 0.01, "xanchor": "left", "font": {"size": 20},
                        "y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 12}}
@@ -381,27 +399,22 @@ def curve_figure(
         if subtitle:
             title_block["subtitle"] = {"text": subtitle, "font": {"size": FONT_SIZE - 1, "color": "#333"}}
             top += 24
-    fig.update_layout(
+    layout.update(
         height=area_px + top + 60, template=_TEMPLATE, plot_bgcolor="white", paper_bgcolor="white",
-        font={"size": FONT_SIZE, "family": "Arial, sans-serif"},
-        title=title_block, margin={"l": 90, "r": 30, "t": top, "b": 60},
+        font={"size": FONT_SIZE, "family": "Arial, sans-serif"}, title=title_block,
+        margin={"l": 90, "r": 30, "t": top, "b": 60}, hovermode="closest", annotations=annotations,
         legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "bottom", "y": 1.01,
                 "x": 0.0, "xanchor": "left", "font": {"size": FONT_SIZE - 1}},
-        hovermode="closest",
     )
-    fig.add_annotation(text="  ".join(captions), xref="paper", yref="paper", x=0, y=0, yanchor="top",
-                       xanchor="left", showarrow=False, yshift=-20, font={"size": FONT_SIZE - 4, "color": "#555"})
-    return fig
+    return go.Figure({"data": traces, "layout": layout})
 
 
-def _add_references(fig: go.Figure, markers: Sequence[ReferenceMarker], scale: float, unit: str,
-                    name: str) -> None:
-    fig.add_scatter(
+def _reference_trace(markers: Sequence[ReferenceMarker], scale: float, unit: str, name: str) -> dict:
+    return _scatter(
         x=[m.time / scale for m in markers], y=[m.value for m in markers], mode="markers+text",
         text=[f"{m.value:.1%}" for m in markers], textposition="middle right",
         textfont={"size": FONT_SIZE - 3, "color": "#222"}, name=name,
         marker={"symbol": "diamond-open", "size": 13, "color": "#222", "line": {"width": 2}},
         customdata=[m.label for m in markers],
         hovertemplate=f"{name}: %{{customdata}}<br>%{{x:.1f}} {unit}: %{{y:.1%}}<extra></extra>",
-        row=1, col=1,
     )
