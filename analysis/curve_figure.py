@@ -138,8 +138,7 @@ def kaplan_meier_curve(km, label: str | None = None) -> Curve:
         label=label if label is not None else km.label,
         time=rows["time"].to_numpy(float), estimate=rows["survival"].to_numpy(float),
         lower=rows["lower"].to_numpy(float), upper=rows["upper"].to_numpy(float),
-        at_risk=lambda t: km.risk_table(t)["n_at_risk"].to_numpy(),
-        cumulative_events=lambda t: km.risk_table(t)["cumulative_events"].to_numpy(),
+        at_risk=km.n_at_risk, cumulative_events=km.cumulative_events,
         censor_times=km.censor_times, start=1.0, n=km.n, events=km.events,
     )
 

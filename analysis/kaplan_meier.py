@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from analysis import cohort as cohort_model
 from analysis.grouping import GROUP, compare_by
@@ -153,16 +153,22 @@ class KaplanMeier:
         the survival cannot be estimated: NaN, with 0 at risk (R drops such times).
         """
         t = np.asarray(list(times), dtype=float)
-        rows = self._with_start_row()
-        row_time = rows["time"].to_numpy()
+        tab = self.table
+        row_time = tab["time"].to_numpy()
+        # A time-0 row (survival 1, CI [1, 1], SE 0) unless the data have one, as R ``survfit0``.
+        start = not (len(row_time) and row_time[0] == 0)
+        if start:
+            row_time = np.concatenate(([0.0], row_time))
         at_or_before = np.maximum(np.searchsorted(row_time, t, side="right") - 1, 0)
-        out = pd.DataFrame({"time": t})
-        for column in ("survival", "lower", "upper", "std_err"):
-            out[column] = rows[column].to_numpy()[at_or_before]
         beyond = t > row_time[-1]
-        out.loc[beyond, ["survival", "lower", "upper", "std_err"]] = np.nan
-        out["n_at_risk"] = self.risk_table(t)["n_at_risk"].to_numpy()
-        return out[["time", "survival", "lower", "upper", "n_at_risk", "std_err"]]
+        out = {"time": t}
+        for column, at_start in (("survival", 1.0), ("lower", 1.0), ("upper", 1.0), ("std_err", 0.0)):
+            values = tab[column].to_numpy()
+            if start:
+                values = np.concatenate(([at_start], values))
+            out[column] = np.where(beyond, np.nan, values[at_or_before])
+        out["n_at_risk"] = self.n_at_risk(t)
+        return pd.DataFrame(out, columns=["time", "survival", "lower", "upper", "n_at_risk", "std_err"])
 
     def risk_table(self, times: Iterable[float]) -> pd.DataFrame:
         """Number at risk and cumulative number of events at chosen times.
@@ -171,14 +177,19 @@ class KaplanMeier:
         ``cumulative_events`` counts events at times <= t.
         """
         t = np.asarray(list(times), dtype=float)
-        row_time = self.table["time"].to_numpy()
-        first_at_or_after = np.searchsorted(row_time, t, side="left")
-        n_risk = np.append(self.table["n_at_risk"].to_numpy(), 0)[first_at_or_after]
-        # At or before t = 0 everybody is at risk, including a cohort whose first time is later.
-        n_risk = np.where(first_at_or_after == 0, self.n, n_risk)
+        return pd.DataFrame({"time": t, "n_at_risk": self.n_at_risk(t), "cumulative_events": self.cumulative_events(t)})
+
+    def n_at_risk(self, times) -> np.ndarray:
+        """Patients with time >= t, for each t in ``times`` (array in, array out)."""
+        t = np.asarray(times, dtype=float)
+        first_at_or_after = np.searchsorted(self.table["time"].to_numpy(), t, side="left")
+        return np.append(self.table["n_at_risk"].to_numpy(), 0)[first_at_or_after].astype(int)
+
+    def cumulative_events(self, times) -> np.ndarray:
+        """Events at times <= t, for each t in ``times`` (array in, array out)."""
+        t = np.asarray(times, dtype=float)
         cum_events = np.concatenate(([0], np.cumsum(self.table["n_event"].to_numpy())))
-        events = cum_events[np.searchsorted(row_time, t, side="right")]
-        return pd.DataFrame({"time": t, "n_at_risk": n_risk.astype(int), "cumulative_events": events.astype(int)})
+        return cum_events[np.searchsorted(self.table["time"].to_numpy(), t, side="right")].astype(int)
 
     @property
     def followup_median(self) -> float:
@@ -203,15 +214,6 @@ class KaplanMeier:
         m = self.median
         return pd.DataFrame([{"label": self.label, "n": self.n, "events": self.events,
                               "median": m.time, "median_lower": m.lower, "median_upper": m.upper}])
-
-    def _with_start_row(self) -> pd.DataFrame:
-        """The table with a time-0 row (survival 1, CI [1, 1]) unless one exists, as R ``survfit0``."""
-        tab = self.table
-        if len(tab) and tab["time"].iloc[0] == 0:
-            return tab
-        start = pd.DataFrame([{"time": 0.0, "n_at_risk": self.n, "n_event": 0, "n_censor": 0,
-                               "survival": 1.0, "std_err": 0.0, "lower": 1.0, "upper": 1.0}])
-        return pd.concat([start, tab], ignore_index=True)
 
 
 def fit_kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float = 0.95,
@@ -271,7 +273,7 @@ def _greenwood_sigma(n_event: np.ndarray, n_at_risk: np.ndarray) -> np.ndarray:
 def _confidence_interval(p: np.ndarray, se: np.ndarray, conf_type: str,
                          conf_level: float) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise CI of a survival curve from the SE of log S: R ``survival:::survfit_confint``."""
-    z = norm.ppf(1 - (1 - conf_level) / 2)
+    z = NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "plain":
             half = se * p * z
