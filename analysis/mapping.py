@@ -102,6 +102,7 @@ CAUSE_TOKENS: dict[str, int] = {
 }
 
 _FORMAT = "hsct2-explorer column mapping"
+_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$")
 
 
 class MappingError(ValueError):
@@ -120,10 +121,14 @@ def value_key(value: object) -> str | None:
         return None
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
-    if isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
         number = float(value)
         return f"{int(number)}" if number.is_integer() else f"{number:g}"
     text = re.sub(r"\s+", " ", str(value)).strip().lower()
+    if _NUMBER.match(text):  # "1.0" in a text file is the number 1
+        return value_key(float(text))
     return text or None
 
 
@@ -613,7 +618,8 @@ def _dates(frame, of, mapping, out, problems, sources) -> list[str]:
         out["death"] = _events(frame, of["death"], "death", mapping.event_map("death"), problems)
         sources["death"] = (of["death"],)
     rel_date = parsed.get("date_relapse", pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
-    rel_unreadable = frame[of["date_relapse"]].notna() & rel_date.isna() if "date_relapse" in of else False
+    rel_unreadable = (frame[of["date_relapse"]].notna() & rel_date.isna() if "date_relapse" in of
+                      else pd.Series(False, index=frame.index))
     if "relapse" in of:
         relapse = _events(frame, of["relapse"], "relapse", mapping.event_map("relapse"), problems)
         sources["relapse"] = (of["relapse"],)

@@ -19,6 +19,7 @@ Values that are not dates, or fall outside 1900–2100, are reported as bad.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -105,8 +106,10 @@ def _as_text(value: object) -> str | None:
         return value.strip() or None
     if isinstance(value, bool | np.bool_):
         return None
-    if isinstance(value, int | float | np.integer | np.floating) and np.isfinite(value) and float(value).is_integer():
+    if isinstance(value, int | np.integer):
         return str(int(value))  # 20190131 as a number
+    if isinstance(value, float | np.floating) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
     return None
 
 
