@@ -68,6 +68,16 @@ class LogRankTest:
         return pd.DataFrame([{"method": self.method, "statistic": self.statistic, "df": self.df, "p": self.p}])
 
 
+def format_p(p: float) -> str:
+    """``"p < 0.001"`` or ``"p = 0.012"`` (three decimals), as reviewers expect."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def logrank_caption(test: LogRankTest) -> str:
+    """One line for a figure, e.g. ``"Log-rank: χ² = 13.19, df = 1, p < 0.001"``."""
+    return f"{test.method}: χ² = {test.statistic:.2f}, df = {test.df}, {format_p(test.p)}"
+
+
 def _method_name(rho: float, gamma: float) -> str:
     if rho == 0 and gamma == 0:
         return "Log-rank"
@@ -76,23 +86,22 @@ def _method_name(rho: float, gamma: float) -> str:
     return f"Fleming-Harrington G({rho:g}, {gamma:g})"
 
 
-def _group_codes(group, order: Sequence[str] | None, n: int) -> tuple[np.ndarray, list[str]]:
+def _prepare(time, event, group, order: Sequence[str] | None):
+    """Validated times and events, group codes (-1: missing or not in ``order``) and the levels."""
+    t, e = check_survival_data(time, event)
     g = pd.Series(np.asarray(group, dtype=object))
-    if len(g) != n:
-        raise LogRankError(f"groups and times differ in length ({len(g)} vs {n})")
+    if len(g) != len(t):
+        raise LogRankError(f"groups and times differ in length ({len(g)} vs {len(t)})")
     labels = g.where(g.isna(), g.astype(str))
     levels = list(order) if order is not None else sorted(set(labels.dropna()))
-    codes = pd.Categorical(labels, categories=levels).codes
-    return codes, levels
+    codes = pd.Categorical(labels, categories=levels).codes.astype(np.intp)
+    return t, e, codes, levels
 
 
-def _components(time, event, group, order, rho: float, gamma: float):
-    """Weighted O, E, Var of O - E and n per group, patients with a missing group left out."""
-    t, e = check_survival_data(time, event)
-    codes, levels = _group_codes(group, order, len(t))
+def _components(t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int, rho: float, gamma: float):
+    """Weighted O, E, Var of O - E and n for groups 0..k-1; code -1 is left out."""
     keep = codes >= 0
     t, e, codes = t[keep], e[keep], codes[keep]
-    k = len(levels)
     present = np.bincount(codes, minlength=k)
     if (present > 0).sum() < 2:
         raise LogRankError("a between-group test needs at least two groups with patients")
@@ -115,7 +124,7 @@ def _components(time, event, group, order, rho: float, gamma: float):
     with np.errstate(invalid="ignore", divide="ignore"):
         c = np.where(n > 1, w**2 * d * (n - d) / (n - 1), 0.0)
     variance = np.diag(c @ share) - share.T @ (c[:, None] * share)
-    return levels, present, observed, expected, variance
+    return present, observed, expected, variance
 
 
 def _chisq(o_minus_e: np.ndarray, variance: np.ndarray, expected: np.ndarray) -> tuple[float, int]:
@@ -152,7 +161,8 @@ def logrank_test(time, event, group, *, rho: float = 0.0, gamma: float = 0.0,
     LogRankError
         Fewer than two groups with patients, or no events.
     """
-    levels, n, observed, expected, variance = _components(time, event, group, order, rho, gamma)
+    t, e, codes, levels = _prepare(time, event, group, order)
+    n, observed, expected, variance = _components(t, e, codes, len(levels), rho, gamma)
     stat, df = _chisq(observed - expected, variance, expected)
     table = pd.DataFrame({"group": levels, "n": n, "observed": observed, "expected": expected,
                           "o_minus_e": observed - expected})
@@ -168,7 +178,8 @@ def logrank_trend_test(time, event, group, scores: Sequence[float] | None = None
     labels). U = sum_j score_j (O_j - E_j), V = score' Var score, chi-square
     = U^2 / V. Shifting the scores does not change the result.
     """
-    levels, n, observed, expected, variance = _components(time, event, group, order, 0.0, 0.0)
+    t, e, codes, levels = _prepare(time, event, group, order)
+    n, observed, expected, variance = _components(t, e, codes, len(levels), 0.0, 0.0)
     s = np.arange(1.0, len(levels) + 1) if scores is None else np.asarray(scores, dtype=float)
     if len(s) != len(levels):
         raise LogRankError(f"{len(s)} scores for {len(levels)} groups")
@@ -202,17 +213,15 @@ def pairwise_logrank(time, event, group, *, rho: float = 0.0, gamma: float = 0.0
     cannot be tested (no events) has NaN statistic and p and is left out of the
     adjustment.
     """
-    t = np.asarray(time, dtype=float)
-    e = np.asarray(event)
-    g = pd.Series(np.asarray(group, dtype=object))
-    labels = g.where(g.isna(), g.astype(str)).to_numpy()
-    levels = list(order) if order is not None else sorted({x for x in labels if x is not None and x == x})
+    t, e, codes, levels = _prepare(time, event, group, order)
     rows = []
-    for a, b in combinations(levels, 2):
-        mask = (labels == a) | (labels == b)
+    for (i, a), (j, b) in combinations(enumerate(levels), 2):
+        mask = (codes == i) | (codes == j)
+        pair = np.where(codes[mask] == i, 0, 1)
         try:
-            test = logrank_test(t[mask], e[mask], labels[mask], rho=rho, gamma=gamma, order=[a, b])
-            rows.append({"group1": a, "group2": b, "statistic": test.statistic, "p": test.p})
+            _, observed, expected, variance = _components(t[mask], e[mask], pair, 2, rho, gamma)
+            stat, df = _chisq(observed - expected, variance, expected)
+            rows.append({"group1": a, "group2": b, "statistic": stat, "p": float(chi2.sf(stat, df))})
         except LogRankError:
             rows.append({"group1": a, "group2": b, "statistic": np.nan, "p": np.nan})
     out = pd.DataFrame(rows, columns=["group1", "group2", "statistic", "p"])

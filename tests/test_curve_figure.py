@@ -139,6 +139,25 @@ def test_title_subtitle_and_axis_titles_for_a_slide(two_curves):
     assert "n = " in main_traces(fig)[0].name
 
 
+@pytest.mark.parametrize("options", [
+    {}, {"time_unit": "years", "cumulative_events": True}, {"risk_table": False, "ci_band": False},
+    {"title": "T", "subtitle": "S", "reference_markers": [ReferenceMarker(12, 0.5, "1 year")], "fade_below": None},
+])
+def test_figure_is_valid_plotly(two_curves, options):
+    """The builder skips Plotly's validation for speed: every property must still be valid."""
+    import plotly.graph_objects as go
+
+    fig = curve_figure([kaplan_meier_curve(k) for k in two_curves], y_title="OS", **options)
+    go.Figure(fig.to_dict())  # raises ValueError on any invalid property
+
+
+def test_invalid_property_would_be_caught():
+    import plotly.graph_objects as go
+
+    with pytest.raises(ValueError, match="Invalid property"):
+        go.Figure({"data": [{"type": "scatter", "colour": "red"}]})
+
+
 def test_nice_ticks():
     assert nice_ticks(60, "months").tolist() == [0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60]
     assert nice_ticks(100, "months").tolist() == list(range(0, 109, 12))

@@ -167,3 +167,12 @@ def test_large_cohort_is_fast():
     logrank_test(t, e, g)
     pairwise_logrank(t, e, g)
     assert clock.perf_counter() - start < 1.5
+
+
+def test_caption_and_p_format():
+    from analysis.logrank import format_p, logrank_caption
+
+    assert format_p(0.0004) == "p < 0.001" and format_p(0.0123) == "p = 0.012"
+    test = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 0, 1], ["A", "A", "A", "B", "B", "B"], rho=1)
+    text = logrank_caption(test)
+    assert text.startswith("Peto-Peto") and f"χ² = {test.statistic:.2f}" in text and "df = 1" in text
