@@ -81,7 +81,7 @@ class CoxModel:
 
     @property
     def linear_predictor(self) -> np.ndarray:
-        return self.design.matrix @ self.coef
+        return _exact_risk(self.design.matrix, self.coef)
 
 
 # --------------------------------------------------------------------------- risk sets
@@ -120,34 +120,51 @@ def _revcumsum(a: np.ndarray) -> np.ndarray:
     return np.cumsum(a[::-1], axis=0)[::-1]
 
 
-def _efron(x: np.ndarray, beta: np.ndarray, rs: _RiskSets):
+def _at_risk_sums(v: np.ndarray, rs: _RiskSets) -> np.ndarray:
+    """Σ of ``v`` (last axis = sorted rows) over each death time's risk set (rows with time ≥ t_g).
+
+    Block sums between consecutive death times, accumulated from the end.
+    """
+    first = rs.group_start[0]
+    blocks = np.add.reduceat(v[..., first:], rs.group_start - first, axis=-1)
+    return np.cumsum(blocks[..., ::-1], axis=-1)[..., ::-1]
+
+
+def _efron(xt: np.ndarray, beta: np.ndarray, rs: _RiskSets):
     """Efron log partial likelihood, score and information at ``beta``.
 
-    ``x`` is sorted by time. The information is assembled as
-    X'diag(w)X - M'M, where M holds the Efron-weighted risk-set means at each
-    death and w the summed weights 1/denominator of the risk sets a row is
-    in, so no n×p×p array is formed.
+    ``xt`` is the p × n design, columns sorted by time (rows contiguous, so
+    every pass over the patients is a contiguous vector operation). For death
+    i of a tie group g with fraction f_i the risk-set sums are S_g − f_i·D_g
+    (D: the tied deaths' share). Sums over the deaths of a group collapse into
+    per-group weights, so the per-death work is scalar and the information is
+    X'diag(w)X minus a p×p sum over the death times: no n×p×p array.
     """
-    eta = x @ beta
+    eta = beta @ xt
     shift = eta.max() if len(eta) else 0.0  # exp() of the shifted score cannot overflow
     r = np.exp(eta - shift)
-    rx = r[:, None] * x
+    rx = xt * r
     dp, g, f = rs.death_pos, rs.death_group, rs.frac
-    s0 = _revcumsum(r)[rs.group_start]
-    s1 = _revcumsum(rx)[rs.group_start]
+    s0 = _at_risk_sums(r, rs)
+    s1 = _at_risk_sums(rx, rs)  # p × groups
     d0 = np.add.reduceat(r[dp], rs.group_first)
-    d1 = np.add.reduceat(rx[dp], rs.group_first, axis=0)
+    d1 = np.add.reduceat(rx[:, dp], rs.group_first, axis=1)
     den = s0[g] - f * d0[g]
-    mean = (s1[g] - f[:, None] * d1[g]) / den[:, None]
+    inv = 1.0 / den
+    ng = len(s0)
+    a, b = np.bincount(g, inv, ng), np.bincount(g, f * inv, ng)
+    inv2 = inv * inv
+    alpha, beta2, gamma = (np.bincount(g, inv2, ng), np.bincount(g, f * inv2, ng),
+                           np.bincount(g, f * f * inv2, ng))
     loglik = eta[dp].sum() - np.log(den).sum() - shift * len(dp)
-    score = x[dp].sum(axis=0) - mean.sum(axis=0)
-    a = np.bincount(g, 1.0 / den)
-    b = np.bincount(g, f / den)
+    score = xt[:, dp].sum(axis=1) - (s1 * a).sum(axis=1) + (d1 * b).sum(axis=1)
     in_risk = np.zeros(rs.n)
     in_risk[rs.group_start] = a
     w = r * np.cumsum(in_risk)
     w[dp] -= r[dp] * b[g]
-    info = (x * w[:, None]).T @ x - mean.T @ mean
+    cross = (s1 * beta2) @ d1.T
+    mtm = (s1 * alpha) @ s1.T - cross - cross.T + (d1 * gamma) @ d1.T
+    info = (xt * w) @ xt.T - mtm
     return loglik, score, info
 
 
@@ -174,9 +191,13 @@ def _solve(info: np.ndarray, u: np.ndarray) -> np.ndarray | None:
     return step if np.all(np.isfinite(step)) else None
 
 
-def _newton(x: np.ndarray, rs: _RiskSets, iter_max: int = ITER_MAX, eps: float = EPS):
-    """R's coxfit6 iteration. Returns beta, var, loglik0, loglik, score0 test, iterations, converged, u."""
-    p = x.shape[1]
+def _newton(xt: np.ndarray, rs: _RiskSets, iter_max: int = ITER_MAX, eps: float = EPS):
+    """R's coxfit6 iteration on the p × n sorted design.
+
+    Returns beta, var, loglik0, loglik, score test at 0, iterations, converged, last score.
+    """
+    x = xt
+    p = x.shape[0]
     beta = np.zeros(p)
     loglik0, u, info = _efron(x, beta, rs)
     step = _solve(info, u)
@@ -235,7 +256,7 @@ def _firth_terms(x: np.ndarray, beta: np.ndarray, rs: _RiskSets):
     The score of the penalty is ½ tr(I⁻¹ ∂I/∂β_r), from the third moments of
     the covariates over the Efron-weighted risk sets.
     """
-    loglik, score, info = _efron(x, beta, rs)
+    loglik, score, info = _efron(np.ascontiguousarray(x.T), beta, rs)
     sign, logdet = np.linalg.slogdet(info)
     if sign <= 0:
         return -np.inf, score, info, loglik
@@ -296,29 +317,26 @@ def concordance_counts(time: np.ndarray, event: np.ndarray, risk: np.ndarray) ->
     equal to an event time counts as longer, two events at the same time are
     not comparable (``tied_y``). A pair is concordant when the patient who
     failed first has the higher risk score, ``tied_x`` when the scores are
-    equal. Counted in O(n log K) (K distinct scores) with a radix-style
-    partition on the bits of the score rank, not by looping over pairs.
+    equal. Counted in O(n log n) numpy passes (see :func:`_count_smaller_before`),
+    not by looping over pairs.
     """
     time = np.asarray(time, dtype=float)
     event = np.asarray(event).astype(bool)
     _, rank = np.unique(risk, return_inverse=True)
-    rank = rank.astype(np.int64)
-    # Sequence by decreasing time; at each time censored rows first (they outlive the deaths),
-    # then each death as a query (compared with everyone already seen), then the deaths as items.
-    n_e = int(event.sum())
-    t = np.concatenate([time, time[event]])
-    kind = np.concatenate([np.where(event, 2, 0), np.ones(n_e, dtype=np.int64)])
-    seq_rank = np.concatenate([rank, rank[event]])
-    order = np.lexsort((kind, -t))
-    rank_s = seq_rank[order]
-    kind_s = kind[order]
-    is_item = kind_s != 1
-    is_query = kind_s == 1
-    total = float(np.sum((np.cumsum(is_item) - is_item)[is_query]))
-    less, tied = _count_smaller_before(rank_s, is_item, is_query)
+    rank = rank.astype(np.int64).ravel()
+    # Sequence by decreasing time; at each time the censored first (they outlive the deaths), then
+    # the deaths by decreasing score. Everyone earlier in the sequence is comparable with a death,
+    # except the deaths at its own time: none of them has a smaller score, and the ones with an
+    # equal score are the tied_xy pairs, subtracted below.
+    order = np.lexsort((-rank, event, -time))
+    rank_s = rank[order]
+    event_s = event[order]
+    less, tied_before = _count_smaller_before(rank_s, np.ones(len(rank_s), dtype=bool), event_s)
     dt, dr = time[event], rank[event]
     pairs_y = _tied_pairs(dt)
     tied_xy = _tied_pairs_2(dt, dr)
+    total = float(np.flatnonzero(event_s).sum()) - pairs_y
+    tied = tied_before - tied_xy
     return {"concordant": less, "discordant": total - less - tied, "tied_x": tied,
             "tied_y": pairs_y - tied_xy, "tied_xy": tied_xy}
 
@@ -329,52 +347,91 @@ def _tied_pairs(values: np.ndarray) -> float:
 
 
 def _tied_pairs_2(a: np.ndarray, b: np.ndarray) -> float:
+    """Pairs tied on both a and b (b: non-negative integer ranks)."""
     if len(a) == 0:
         return 0.0
-    _, counts = np.unique(np.column_stack([a, b]), axis=0, return_counts=True)
-    return float(np.sum(counts * (counts - 1) / 2))
+    _, ia = np.unique(a, return_inverse=True)
+    key = ia.astype(np.int64) * (int(b.max()) + 1) + b
+    return _tied_pairs(key)
 
 
 def _count_smaller_before(rank: np.ndarray, is_item: np.ndarray, is_query: np.ndarray) -> tuple[float, float]:
-    """For every query, items earlier in the sequence with a smaller rank, and with an equal one.
+    """For every query, items earlier in the sequence with a smaller rank, and with an equal one (summed).
 
-    Most significant bit first, the sequence is stably partitioned within
-    groups that agree on the higher bits; at each bit, an item with a 0 that
-    precedes a query with a 1 in the same group has a smaller rank. What is
-    left in the final groups (same rank) are the ties.
+    Ties come from grouping by rank. The strictly smaller counts come from a
+    partition on the bits of the rank when there are few distinct ranks, and
+    from a bottom-up merge sort otherwise; both are O(m log m) numpy passes.
     """
-    n = len(rank)
-    nbits = int(rank.max()).bit_length() if n else 0
-    perm = np.arange(n)
-    gstart = np.zeros(n, dtype=np.int64)
-    gend = np.full(n, n, dtype=np.int64)
-    less = 0.0
-    for b in range(nbits - 1, -1, -1):
-        bit = (rank[perm] >> b) & 1
-        item0 = (is_item[perm] & (bit == 0)).astype(np.int64)
-        c = np.concatenate(([0], np.cumsum(item0)))
-        pos = np.arange(n)
-        before = c[pos] - c[gstart]
-        less += float(before[is_query[perm] & (bit == 1)].sum())
-        zero = (bit == 0).astype(np.int64)
-        z = np.concatenate(([0], np.cumsum(zero)))
-        zeros_in_group = z[gend] - z[gstart]
-        zeros_before = z[pos] - z[gstart]
-        ones_before = (pos - gstart) - zeros_before
-        newpos = np.where(bit == 0, gstart + zeros_before, gstart + zeros_in_group + ones_before)
-        new_start = np.where(bit == 0, gstart, gstart + zeros_in_group)
-        new_end = np.where(bit == 0, gstart + zeros_in_group, gend)
-        perm_new = np.empty_like(perm)
-        perm_new[newpos] = perm
-        gs = np.empty_like(gstart)
-        ge = np.empty_like(gend)
-        gs[newpos] = new_start
-        ge[newpos] = new_end
-        perm, gstart, gend = perm_new, gs, ge
-    items = is_item[perm].astype(np.int64)
+    m = len(rank)
+    if m == 0:
+        return 0.0, 0.0
+    order = np.argsort(rank, kind="stable")  # by rank, then sequence
+    items = is_item[order].astype(np.int64)
+    first = np.searchsorted(rank[order], rank[order], side="left")
     c = np.concatenate(([0], np.cumsum(items)))
-    tied = c[np.arange(n)] - c[gstart]
-    return less, float(tied[is_query[perm]].sum())
+    tied = float(((c[:-1] - c[first]) * is_query[order]).sum())
+    nbits = int(rank.max()).bit_length()
+    less = _bitwise_less(rank, is_item, is_query) if nbits <= 6 else _merge_less(rank, is_item, is_query)
+    return less, tied
+
+
+def _bitwise_less(rank: np.ndarray, is_item: np.ndarray, is_query: np.ndarray) -> float:
+    """Most significant bit first, a stable partition within groups that agree on the higher bits.
+
+    At each bit, an item with a 0 that precedes a query with a 1 in the same
+    group has a smaller rank. One pass per bit of the largest rank.
+    """
+    m = len(rank)
+    rk = rank.astype(np.int64)
+    it = is_item.astype(np.int64)
+    qu = is_query.astype(np.int64)
+    idx = np.arange(m, dtype=np.int64)
+    gstart = np.zeros(m, dtype=np.int64)
+    gend = np.full(m, m, dtype=np.int64)
+    less = 0
+    for b in range(int(rk.max()).bit_length() - 1, -1, -1):
+        bit = (rk >> b) & 1
+        zero = 1 - bit
+        c = np.concatenate(([0], np.cumsum(it * zero)))
+        less += int(((c[:-1] - c[gstart]) * (qu * bit)).sum())
+        z = np.concatenate(([0], np.cumsum(zero)))
+        zs = z[gstart]
+        zeros_before = z[:-1] - zs
+        one_start = gstart + (z[gend] - zs)
+        newpos = np.where(bit == 0, gstart + zeros_before, one_start + (idx - gstart - zeros_before))
+        perm = np.empty(m, dtype=np.int64)
+        perm[newpos] = idx
+        rk, it, qu, bp = rk[perm], it[perm], qu[perm], bit[perm]
+        gs, ge, os_ = gstart[perm], gend[perm], one_start[perm]
+        gstart = np.where(bp == 0, gs, os_)
+        gend = np.where(bp == 0, os_, ge)
+    return float(less)
+
+
+def _merge_less(rank: np.ndarray, is_item: np.ndarray, is_query: np.ndarray) -> float:
+    """Bottom-up merge sort on the sequence, counting across the two halves of each merge.
+
+    Keys pack (pair of runs, rank, left/right, item, query) into one int64 so
+    that numpy's stable sort (a merge of two sorted runs per pair) does the
+    merging; on equal ranks the right run sorts first, so only strictly
+    smaller ranks of the left run are counted.
+    """
+    m = len(rank)
+    shift = int(rank.max()).bit_length() + 4
+    low = (1 << shift) - 1
+    keys = (rank.astype(np.int64) << 4) | (is_item.astype(np.int64) << 1) | is_query.astype(np.int64)
+    idx = np.arange(m, dtype=np.int64)
+    less = 0
+    for k in range(int(m - 1).bit_length()):
+        left = ((~idx >> k) & 1) << 3
+        keys = np.sort(((idx >> (k + 1)) << shift) | left | (keys & low), kind="stable")
+        left_items = (keys >> 3) & (keys >> 1) & 1
+        c = np.cumsum(left_items) - left_items
+        pair_start = (idx >> (k + 1)) << (k + 1)
+        right_queries = (1 - ((keys >> 3) & 1)) & keys & 1
+        less += int(np.dot(c - c[pair_start], right_queries))
+        keys &= low ^ 8
+    return float(less)
 
 
 def concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> float:
@@ -431,14 +488,15 @@ def fit_cox(
     x = design.matrix
     means, scale = _scaling(x)
     xs = ((x - means) * scale)[rs.order]
+    xt = np.ascontiguousarray(xs.T)
     if penalty == "firth":
         beta_s, var_s, loglik, it, converged = _firth(xs, rs)
-        loglik0, u0, info0 = _efron(xs, np.zeros(x.shape[1]), rs)
+        loglik0, u0, info0 = _efron(xt, np.zeros(x.shape[1]), rs)
         step0 = _solve(info0, u0)
         sctest = float(u0 @ step0) if step0 is not None else float("nan")
         u = np.zeros(x.shape[1])
     else:
-        beta_s, var_s, loglik0, loglik, sctest, it, converged, u = _newton(xs, rs)
+        beta_s, var_s, loglik0, loglik, sctest, it, converged, u = _newton(xt, rs)
     coef = beta_s * scale
     var = var_s * np.outer(scale, scale)
     infinite: list[str] = []
@@ -478,27 +536,39 @@ def fit_cox(
 
 
 def _exact_risk(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """The linear predictor, computed once per distinct covariate row so equal rows tie exactly."""
-    rows, inverse = np.unique(x, axis=0, return_inverse=True)
-    return (rows @ coef)[inverse.ravel()]
+    """The linear predictor summed column by column in a fixed order, so equal rows tie exactly.
+
+    (A BLAS product may use different kernels for different row blocks; ties
+    in the risk score matter for the concordance.)
+    """
+    out = np.zeros(x.shape[0])
+    for j in range(x.shape[1]):
+        out += x[:, j] * coef[j]
+    return out
 
 
 def _drop_aliased(design: Design) -> tuple[Design, list[str]]:
-    """Leave out columns that are linear combinations of earlier ones (R: coefficient NA)."""
+    """Leave out columns that are linear combinations of earlier ones (R: coefficient NA).
+
+    Sequentially, from the centred cross-product matrix: a column whose
+    variance left after regressing on the kept columns is below 1e-14 of its
+    own (a residual norm below 1e-7) is aliased.
+    """
     x = design.matrix
     if x.shape[1] == 0:
         return design, []
     centred = x - x.mean(axis=0)
+    cp = centred.T @ centred
     keep: list[int] = []
     for j in range(x.shape[1]):
-        col = centred[:, j]
-        norm = np.linalg.norm(col)
+        own = cp[j, j]
         if keep:
-            basis = centred[:, keep]
-            resid = col - basis @ np.linalg.lstsq(basis, col, rcond=None)[0]
+            sub = cp[np.ix_(keep, keep)]
+            cj = cp[keep, j]
+            resid = own - cj @ np.linalg.lstsq(sub, cj, rcond=None)[0]
         else:
-            resid = col
-        if norm > 0 and np.linalg.norm(resid) > 1e-7 * norm:
+            resid = own
+        if own > 0 and resid > 1e-14 * own:
             keep.append(j)
     if len(keep) == x.shape[1]:
         return design, []
@@ -533,8 +603,12 @@ def _summary(design: Design, coef: np.ndarray, var: np.ndarray, status: np.ndarr
         out["z"] = z
         out["p"] = 2 * stats.norm.sf(np.abs(z))
     x = design.matrix
-    per_level = design.terms["kind"].isin(["level", "cut"]).to_numpy()
-    in_level = np.where(per_level[None, :], x == 1, True)
-    out["n"] = in_level.sum(axis=0).astype(int)
-    out["events"] = (in_level & (status[:, None] == 1)).sum(axis=0).astype(int)
+    died = status == 1
+    n_rows, n_events = [], []
+    for j, kind in enumerate(design.terms["kind"]):
+        members = x[:, j] == 1 if kind in ("level", "cut") else np.ones(len(x), dtype=bool)
+        n_rows.append(int(members.sum()))
+        n_events.append(int((members & died).sum()))
+    out["n"] = n_rows
+    out["events"] = n_events
     return out

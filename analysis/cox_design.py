@@ -161,8 +161,8 @@ def build_design(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> Design
 
 
 def _categorical_columns(s: CovariateSpec, x: pd.Series, notes: list[str]):
-    as_text = x.map(level_label) if pd.api.types.is_numeric_dtype(x) else x.astype(str)
-    lvls = sorted_levels(x)
+    codes, uniques = pd.factorize(x, sort=True)  # sorted: numerically for numbers, by code point for text
+    lvls = [level_label(v) for v in uniques] if pd.api.types.is_numeric_dtype(x) else [str(v) for v in uniques]
     if len(lvls) < 2:
         only = f" ({lvls[0]})" if lvls else ""
         notes.append(f"{label(s.column)} has a single level{only} in these patients and was left out.")
@@ -172,18 +172,19 @@ def _categorical_columns(s: CovariateSpec, x: pd.Series, notes: list[str]):
         notes.append(f"Reference level {reference!r} of {label(s.column)} is not present; "
                      f"{lvls[0]!r} is used instead.")
         reference = lvls[0]
-    values = as_text.to_numpy()
+    code_of = {name: i for i, name in enumerate(lvls)}
+    counts = np.bincount(codes, minlength=len(lvls))
     cols, terms, levels = [], [], []
     levels.append({"covariate": s.column, "level": reference, "term": None, "is_reference": True,
-                   "n": int((values == reference).sum())})
+                   "n": int(counts[code_of[reference]])})
     for lvl in lvls:
         if lvl == reference:
             continue
         term = f"{s.column}={lvl}"
-        cols.append((values == lvl).astype(float))
+        cols.append((codes == code_of[lvl]).astype(float))
         terms.append({"term": term, "covariate": s.column, "level": lvl, "kind": "level", "unit": None})
         levels.append({"covariate": s.column, "level": lvl, "term": term, "is_reference": False,
-                       "n": int((values == lvl).sum())})
+                       "n": int(counts[code_of[lvl]])})
     return cols, terms, levels
 
 

@@ -124,7 +124,7 @@ def test_null_loglik_by_hand_with_efron_ties():
     event = np.array([1, 1, 1, 0])
     x = np.array([[0.0], [1.0], [0.0], [1.0]])
     rs = _RiskSets.build(time, event)
-    loglik, score, _info = _efron(x[rs.order], np.zeros(1), rs)
+    loglik, score, _info = _efron(np.ascontiguousarray(x[rs.order].T), np.zeros(1), rs)
     assert loglik == pytest.approx(-np.log(24))
     # score: x summed over the deaths (1) minus the risk-set means 2/4, 2/3 and (2 - 1/2)/(3 - 1)
     assert score[0] == pytest.approx(1 - (2 / 4 + 2 / 3 + 1.5 / 2))
