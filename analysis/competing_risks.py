@@ -246,7 +246,7 @@ def _cif_one_cause(at_risk, d_cause, d_all, surv_left) -> tuple[np.ndarray, np.n
 def _loglog_limits(cif: np.ndarray, variance: np.ndarray, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
     z = stats.norm.ppf(0.5 + conf_level / 2)
     ok = (cif > 0) & (cif < 1) & (variance > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         spread = np.where(ok, z * np.sqrt(variance) / np.abs(cif * np.log(cif)), 0.0)
         lower = np.where(ok, cif ** np.exp(spread), cif)
         upper = np.where(ok, cif ** np.exp(-spread), cif)
