@@ -314,17 +314,22 @@ def read_mapping_file(path: str | Path) -> ColumnMapping:
         raise MappingError(f"Cannot open mapping file {path}: {err.strerror or err}.") from None
 
 
-def parse_map_flags(maps: Iterable[str]) -> dict[str, str]:
-    """``["death=dead", "followup_months=OS days"]`` → ``{field: column}``."""
-    out: dict[str, str] = {}
+def parse_map_flags(maps: Iterable[str]) -> dict[str, str | None]:
+    """``["death=dead", "followup_months=OS days", "age_years="]`` → ``{field: column}``.
+
+    An empty column (``age_years=``) unmaps the field, so that the proposal's
+    choice can be undone from the command line; the column then stays a
+    covariate under its own name.
+    """
+    out: dict[str, str | None] = {}
     for item in maps:
         name, sep, column = str(item).partition("=")
         name, column = name.strip(), column.strip()
-        if not sep or not name or not column:
+        if not sep or not name:
             raise MappingError(f"--map expects FIELD=COLUMN, got {item!r}")
         if name not in ALL_FIELDS:
             raise MappingError(f"--map: unknown field {name!r}; the fields are {', '.join(ALL_FIELDS)}")
-        out[name] = column
+        out[name] = column or None
     return out
 
 
@@ -341,7 +346,7 @@ def form_of_fields(fields: Iterable[str]) -> str | None:
 
 
 def mapping_from_options(frame: pd.DataFrame, *, mapping: ColumnMapping | None = None,
-                         maps: Mapping[str, str] | None = None, time_unit: str | None = None,
+                         maps: Mapping[str, str | None] | None = None, time_unit: str | None = None,
                          categorical: Sequence[str] = ()) -> ColumnMapping:
     """The mapping the command line describes: a base mapping, then flags on top.
 
@@ -354,11 +359,11 @@ def mapping_from_options(frame: pd.DataFrame, *, mapping: ColumnMapping | None =
 
     base = mapping if mapping is not None else propose_mapping(frame)
     maps = dict(maps or {})
-    missing = [c for c in maps.values() if c not in frame.columns]
+    missing = [c for c in maps.values() if c is not None and c not in frame.columns]
     if missing:
         raise MappingError(f"--map names column(s) not in the file: {', '.join(map(repr, missing))}; "
                            f"its columns are {', '.join(map(repr, frame.columns))}")
-    form = form_of_fields(maps) or base.time_form
+    form = form_of_fields(f for f, c in maps.items() if c is not None) or base.time_form
     if form != base.time_form:
         other = {f for fs in FORM_FIELDS.values() for f in fs} - set(FORM_FIELDS[form])
         base = replace(base, columns={f: c for f, c in base.columns if f not in other}, time_form=form)

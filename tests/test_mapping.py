@@ -478,3 +478,12 @@ def test_cli_loader_with_flags_and_mapping_file(tmp_path, messy):
     pd.testing.assert_frame_equal(again.cohort, loaded.cohort)
     with pytest.raises(CohortError, match="Fix the file or exclude the flagged rows"):
         load_cohort_for_cli(path, mapping_file=saved, exclude_flagged=False)
+
+
+def test_an_empty_map_flag_unmaps_a_field(registry):
+    maps = parse_map_flags(["age_years="])
+    assert maps == {"age_years": None}
+    mapping = mapping_from_options(registry, maps=maps, time_unit="days")
+    assert mapping.column("age_years") is None
+    cohort = check_upload(registry, mapping).cohort(exclude_flagged=False)
+    assert "age" in cohort and "age_years" not in cohort
