@@ -214,7 +214,9 @@ def timing_figure(
         notes.append({"x": 0, "y": 1, "xref": "x", "yref": "paper", "showarrow": False, "xanchor": "left",
                       "yanchor": "top", "text": "early relapse<br>(< 6 mo)", "font": {"size": 11}})
     right = float(hist.table["bin_end"].max())
-    step = hist.bin_width * max(1, int(np.ceil(right / hist.bin_width / 12)))
+    # Month ticks at a calendar-like step that is a whole number of bins.
+    steps = [m for m in (1, 2, 3, 6, 12, 24, 36, 60, 120) if m % hist.bin_width == 0]
+    step = next((m for m in steps if right / m <= 14), steps[-1])
     y_axis = {**AXIS_STYLE, "title": {"text": "Patients" if scale == "count" else "% of the group's patients"}}
     if scale == "count" and hist.table["count"].max() <= 10:
         y_axis["dtick"] = 1  # whole patients

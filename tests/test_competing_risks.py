@@ -356,3 +356,44 @@ def test_landmark_table_per_group(demo_cohort):
     assert row["cif"] == pytest.approx(fits["T-ALL"].cif_at([12])["cif"].iloc[0])
     with pytest.raises(CompetingRisksError, match="group 'x' has no patients"):
         cif_by_group(comparison.frame, ["x"])
+
+
+# --------------------------------------------------------------------------- figure
+
+
+def test_cif_curve_hands_the_step_function_to_the_curve_builder():
+    from analysis.cif_figure import cif_curve
+
+    data, _ = _load("hand")
+    fit = cumulative_incidence(data["time"], data["cause"])
+    curve = cif_curve(fit, 1, "all")
+    steps = fit.curve(1)
+    steps = steps[steps["n_event"] > 0]
+    assert curve.start == 0.0
+    assert curve.time[:-1].tolist() == steps["time"].tolist()[: len(curve.time) - 1]
+    assert curve.estimate[-1] == pytest.approx(fit.cif_at([fit.last_time])["cif"].iloc[0])
+    assert curve.at_risk(np.array([0.0, 3.0])).tolist() == [len(data), int((data["time"] >= 3).sum())]
+    assert curve.cumulative_events(np.array([100.0])).tolist() == [fit.events[1]]
+    assert curve.events == fit.events[1] and curve.n == len(data)
+
+
+def test_cif_figure_leaves_out_single_patients():
+    from analysis.cif_figure import cif_figure
+
+    fits = {"a": cumulative_incidence([1, 2, 3, 4], [1, 2, 0, 1]), "solo": cumulative_incidence([4], [1])}
+    fig = cif_figure(fits, 1)
+    names = [t.name for t in fig.data if t.name]
+    assert any(n.startswith("a (") for n in names) and not any("solo" in n for n in names)
+    with pytest.raises(CompetingRisksError, match="no group has more than one patient"):
+        cif_figure({"solo": fits["solo"]}, 2)
+
+
+def test_gray_caption():
+    from analysis.cif_figure import gray_caption
+
+    row = pd.Series({"statistic": 12.345, "df": 2, "p": 0.0004, "note": ""})
+    assert gray_caption(row) == "Gray's test: χ² = 12.35, df = 2, p < 0.001"
+    assert gray_caption(pd.Series({**row, "p": 0.0421})).endswith("p = 0.042")
+    skipped = pd.Series({"statistic": np.nan, "df": 1, "p": np.nan, "note": "needs at least two groups"})
+    assert gray_caption(skipped) == "Gray's test not computed: needs at least two groups."
+    assert gray_caption(None) is None

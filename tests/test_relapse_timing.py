@@ -95,3 +95,10 @@ def test_hsct1_figure_marks_early_relapse(demo_cohort):
     fig = timing_figure(timing_histogram(demo_cohort, interval=HSCT1_TO_RELAPSE))
     shaded = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(shaded) == 1 and (shaded[0].x0, shaded[0].x1) == (0, 6)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_month_ticks_are_whole_bins(demo_cohort, width):
+    fig = timing_figure(timing_histogram(demo_cohort, interval=HSCT1_TO_RELAPSE, bin_width=width))
+    assert fig.layout.xaxis.dtick % width == 0
+    assert fig.layout.xaxis.range[1] / fig.layout.xaxis.dtick <= 14
