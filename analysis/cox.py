@@ -17,14 +17,15 @@ likelihood (a level without events, separation).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.cox_design import CovariateSpec, Design, build_design
+from analysis.cohort import endpoint
+from analysis.cox_design import CovariateSpec, Design, build_design, specs_from_options
 
 EPS = 1e-9  # coxph.control(eps): relative change in log-likelihood
 ITER_MAX = 20  # coxph.control(iter.max)
@@ -471,11 +472,22 @@ def fit_cox(
     ok = pd.to_numeric(frame[duration], errors="coerce").notna() & frame[event].notna()
     data = frame.loc[ok.to_numpy()]
     design = build_design(data, specs)
-    notes = list(design.notes)
     if design.matrix.shape[0] == 0:
         raise CoxFitError("No patient has a value for every covariate of the model.")
-    time = aeq_times(data[duration].to_numpy(dtype=float)[design.kept])
+    time = data[duration].to_numpy(dtype=float)[design.kept]
     status = (data[event].to_numpy(dtype=float)[design.kept] == 1).astype(int)
+    return fit_design(time, status, design, penalty=penalty)
+
+
+def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty: str | None = None) -> CoxModel:
+    """Fit a Cox model to a ready design matrix (rows aligned with ``time`` and ``status``).
+
+    :func:`fit_cox` builds the design from covariate specs; this entry point
+    takes one with extra columns, e.g. interaction terms.
+    """
+    notes = list(design.notes)
+    time = aeq_times(np.asarray(time, dtype=float))
+    status = np.asarray(status).astype(int)
     n, n_events = len(time), int(status.sum())
     if n_events == 0:
         raise CoxFitError(f"There are no events among these {n} patients; a Cox model needs events.")
@@ -612,3 +624,69 @@ def _summary(design: Design, coef: np.ndarray, var: np.ndarray, status: np.ndarr
     out["n"] = n_rows
     out["events"] = n_events
     return out
+
+
+# --------------------------------------------------------------------------- cohort entry points
+
+
+def cox_model(
+    cohort: pd.DataFrame,
+    endpoint_name: str,
+    specs: Sequence[CovariateSpec],
+    *,
+    penalty: str | None = None,
+) -> CoxModel:
+    """A Cox model of one endpoint of a cohort (``os``, ``rfs``; ``relapse``/``nrm`` cause-specific).
+
+    For relapse and NRM the competing event censors (cause-specific hazards),
+    as :func:`analysis.cohort.endpoint` derives them.
+    """
+    ep = endpoint(cohort, endpoint_name)
+    frame = cohort.assign(_time=ep.time, _event=ep.event)
+    return fit_cox(frame, "_time", "_event", specs, penalty=penalty)
+
+
+def cox_report(
+    cohort: pd.DataFrame,
+    endpoint: str,
+    covariates: Sequence[str],
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    cuts: Mapping[str, float] | None = None,
+) -> dict:
+    """The command line's ``cox`` output: a JSON-ready dict (NaN -> None).
+
+    Default reference level: the first in sorted order. A term whose
+    likelihood has no maximum (monotone likelihood) gets ``None`` for its
+    hazard ratio, CI and p: the number where the iteration stopped is not an
+    estimate.
+    """
+    specs = specs_from_options(cohort, covariates, categorical, reference, cuts)
+    model = cox_model(cohort, endpoint, specs)
+    terms = []
+    for row in model.summary.itertuples(index=False):
+        estimable = row.term not in model.infinite
+        terms.append({
+            "term": row.term,
+            "covariate": row.covariate,
+            "level": None if row.level is None or (isinstance(row.level, float) and np.isnan(row.level))
+            else row.level,
+            "hr": _json_number(row.hr) if estimable else None,
+            "lower": _json_number(row.lower) if estimable else None,
+            "upper": _json_number(row.upper) if estimable else None,
+            "p": _json_number(row.p) if estimable else None,
+        })
+    return {
+        "endpoint": endpoint,
+        "n": model.n,
+        "events": model.events,
+        "concordance": _json_number(model.concordance),
+        "lr_test": {"statistic": _json_number(model.lr_test.statistic), "df": model.lr_test.df,
+                    "p": _json_number(model.lr_test.p)},
+        "terms": terms,
+    }
+
+
+def _json_number(value: float) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None

@@ -226,3 +226,25 @@ firth_reference("firth_separation", sep, "time", "status", c("group", "x"), cate
 lung_small <- lung2[1:60, ]
 firth_reference("firth_lung_small", lung_small, "time", "status", c("age", "sex"),
                 categorical = c("sex"), reference = list(sex = "male"))
+
+# Subgroup effects of trt within celltype (coxph on each subset) and the likelihood-ratio test of
+# trt x celltype: anova(coxph(~ trt + celltype), coxph(~ trt * celltype)).
+vet$trt_f <- relevel(factor(as.character(vet$trt)), ref = "1")
+vet$cell_f <- factor(vet$celltype)
+sub_rows <- lapply(levels(vet$cell_f), function(l) {
+  f <- coxph(Surv(time, status) ~ trt_f, data = vet[vet$cell_f == l, ], ties = "efron")
+  s <- summary(f)
+  list(level = l, n = f$n, events = f$nevent, hr = unname(s$conf.int[1, "exp(coef)"]),
+       lower = unname(s$conf.int[1, "lower .95"]), upper = unname(s$conf.int[1, "upper .95"]),
+       p = unname(s$coefficients[1, "Pr(>|z|)"]))
+})
+main <- coxph(Surv(time, status) ~ trt_f + cell_f, data = vet, ties = "efron")
+inter <- coxph(Surv(time, status) ~ trt_f * cell_f, data = vet, ties = "efron")
+a <- anova(main, inter)
+write.csv(vet[, c("time", "status", "trt", "celltype")], file.path(out_dir, "veteran_subgroups.csv"),
+          row.names = FALSE)
+writeLines(to_json(list(
+  call = "coxph(Surv(time, status) ~ trt, subset = celltype == l); anova(coxph(~ trt + celltype), coxph(~ trt * celltype))",
+  factor = "trt", by = "celltype", subgroups = sub_rows,
+  interaction = list(statistic = a$Chisq[2], df = a$Df[2], p = a$`Pr(>|Chi|)`[2])
+)), file.path(out_dir, "veteran_subgroups.json"), useBytes = TRUE)

@@ -1,0 +1,198 @@
+"""Risk-factor analysis of a cohort: the paper's models, univariable screens, subgroup effects.
+
+Everything here is assembled from :func:`analysis.cox.cox_model` /
+:func:`analysis.cox.fit_design` fits (Efron ties, as R's coxph). The
+published hazard ratios (Momm et al.) come from ``data/published_targets.json``
+(key ``"cox"``: per endpoint a list of ``{factor, level, reference, hr, p,
+p_text}``) with the abstract's numbers as a fallback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.cohort import DATA_DIR, endpoint, label
+from analysis.cox import CoxFitError, CoxModel, cox_model, fit_design
+from analysis.cox_design import CovariateSpec, Design, DesignError, build_design
+
+TARGETS_PATH = DATA_DIR / "published_targets.json"
+
+#: The paper's multivariable models (age ≥ 10 is the shared age group).
+PAPER_MODELS: dict[str, tuple[str, ...]] = {
+    "os": ("age_group", "lineage", "sex", "atg"),
+    "rfs": ("age_group", "lineage"),
+    "relapse": ("age_group", "lineage"),
+    "nrm": ("age_group", "lineage"),
+}
+
+#: Published multivariable hazard ratios (abstract of Momm et al.), used when the json is absent.
+_PUBLISHED_FALLBACK: dict[str, list[dict]] = {
+    "os": [
+        {"factor": "age_group", "level": "≥ 10 y", "reference": "< 10 y", "hr": 2.78, "p": 0.009, "p_text": "0.009"},
+        {"factor": "lineage", "level": "T-ALL", "reference": "B-ALL", "hr": 6.62, "p": 0.001, "p_text": "0.001"},
+        {"factor": "sex", "level": "male", "reference": "female", "hr": 0.35, "p": 0.02, "p_text": "0.02"},
+        {"factor": "atg", "level": "yes", "reference": "no", "hr": 0.35, "p": 0.019, "p_text": "0.019"},
+    ],
+    "rfs": [
+        {"factor": "age_group", "level": "≥ 10 y", "reference": "< 10 y", "hr": 2.20, "p": 0.029, "p_text": "0.029"},
+        {"factor": "lineage", "level": "T-ALL", "reference": "B-ALL", "hr": 3.89, "p": 0.005, "p_text": "<0.005"},
+    ],
+}
+
+
+def published_hazard_ratios(endpoint_name: str, path: Path = TARGETS_PATH) -> pd.DataFrame:
+    """The paper's multivariable HRs for ``os``/``rfs``: factor, level, reference, hr, p, p_text.
+
+    Empty for endpoints the paper does not model (relapse, NRM).
+    """
+    targets = _PUBLISHED_FALLBACK
+    if path.exists():
+        targets = json.loads(path.read_text(encoding="utf-8")).get("cox", targets)
+    rows = targets.get(endpoint_name, [])
+    return pd.DataFrame(rows, columns=["factor", "level", "reference", "hr", "p", "p_text"])
+
+
+def default_covariates(endpoint_name: str, available: Sequence[str]) -> list[str]:
+    """The paper's model for the endpoint, restricted to the covariates the cohort has."""
+    return [c for c in PAPER_MODELS.get(endpoint_name, ()) if c in available]
+
+
+def univariable_models(cohort: pd.DataFrame, endpoint_name: str,
+                       specs: Sequence[CovariateSpec]) -> tuple[dict[str, CoxModel], dict[str, str]]:
+    """Each covariate alone: its model, or the plain-language reason it could not be fitted."""
+    models: dict[str, CoxModel] = {}
+    problems: dict[str, str] = {}
+    for spec in specs:
+        try:
+            models[spec.column] = cox_model(cohort, endpoint_name, [spec])
+        except (CoxFitError, DesignError) as err:
+            problems[spec.column] = str(err)
+    return models, problems
+
+
+def univariable_table(models: dict[str, CoxModel]) -> pd.DataFrame:
+    """The summaries of univariable models stacked (one block per covariate)."""
+    frames = [m.summary.assign(estimable=[t not in m.infinite for t in m.summary["term"]])
+              for m in models.values()]
+    if not frames:
+        return pd.DataFrame(columns=["term", "covariate", "level", "hr", "lower", "upper", "p", "n", "events"])
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class SubgroupEffects:
+    """The effect of one factor within each level of other factors.
+
+    ``table``: by (covariate), level, n, events, hr, lower, upper, p,
+    estimable, note; one row per subgroup, the hazard ratio of ``term``
+    from a Cox model with the factor alone fitted in that subgroup.
+    ``interaction``: by, statistic, df, p: the likelihood-ratio test of the
+    factor × by interaction (model factor + by + factor:by against factor + by).
+    """
+
+    factor: str
+    term: str
+    table: pd.DataFrame
+    interaction: pd.DataFrame
+
+
+def subgroup_effects(cohort: pd.DataFrame, endpoint_name: str, factor: CovariateSpec,
+                     by: Sequence[CovariateSpec]) -> SubgroupEffects:
+    """Hazard ratio of ``factor`` within each level of every ``by`` covariate, with interaction tests."""
+    ep = endpoint(cohort, endpoint_name)
+    frame = cohort.assign(_time=ep.time, _event=ep.event)
+    overall = build_design(frame, [factor])
+    if overall.matrix.shape[1] != 1:
+        raise DesignError(f"{label(factor.column)} must give exactly one term (two levels, or a cut) "
+                          "for a subgroup forest plot.")
+    term = overall.names[0]
+    rows, tests = [], []
+    for spec in by:
+        if spec.column == factor.column:
+            continue
+        sub = frame.loc[frame[spec.column].notna() & frame[factor.column].notna()]
+        by_design = build_design(sub, [spec])
+        if by_design.matrix.shape[1] == 0:
+            continue
+        levels = by_design.levels
+        member = _membership(by_design)
+        for lvl, mask in member.items():
+            rows.append(_subgroup_row(sub.loc[mask], factor, term, spec.column, lvl,
+                                      bool(levels.loc[levels["level"] == lvl, "is_reference"].any())))
+        tests.append(_interaction_test(sub, factor, spec))
+    table = pd.DataFrame(rows, columns=["by", "level", "is_reference", "n", "events", "hr", "lower", "upper", "p",
+                                        "estimable", "note"])
+    interaction = pd.DataFrame(tests, columns=["by", "statistic", "df", "p", "note"])
+    return SubgroupEffects(factor.column, term, table, interaction)
+
+
+def _membership(design: Design) -> dict[str, np.ndarray]:
+    """Boolean masks (over the design's kept rows) of each level of a single categorical/cut covariate."""
+    x = design.matrix
+    out: dict[str, np.ndarray] = {}
+    in_any = (x == 1).any(axis=1)
+    full = np.zeros(len(design.kept), dtype=bool)
+    for row in design.levels.itertuples(index=False):
+        mask = ~in_any if row.is_reference else x[:, design.names.index(row.term)] == 1
+        kept = full.copy()
+        kept[np.flatnonzero(design.kept)[mask]] = True
+        out[row.level] = kept
+    return out
+
+
+def _subgroup_row(data: pd.DataFrame, factor: CovariateSpec, term: str, by: str, level: str,
+                  is_reference: bool) -> dict:
+    row = {"by": by, "level": level, "is_reference": is_reference, "n": len(data),
+           "events": int(data["_event"].sum()), "hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan,
+           "estimable": False, "note": ""}
+    try:
+        design = build_design(data, [factor])
+        if design.names != [term]:
+            row["note"] = f"only one level of {label(factor.column)} here"
+            return row
+        model = fit_design(data["_time"].to_numpy(float)[design.kept], data["_event"].to_numpy(int)[design.kept],
+                           design)
+    except (CoxFitError, DesignError):
+        row["note"] = "no events" if row["events"] == 0 else "cannot be estimated"
+        return row
+    s = model.summary.iloc[0]
+    if model.infinite or not model.converged:
+        row["note"] = "not estimable: no events in one group"
+        return row
+    row.update(hr=s["hr"], lower=s["lower"], upper=s["upper"], p=s["p"], estimable=True)
+    return row
+
+
+def _interaction_test(data: pd.DataFrame, factor: CovariateSpec, by: CovariateSpec) -> tuple:
+    """Likelihood-ratio test of factor × by, both models on the same patients."""
+    try:
+        main = build_design(data, [factor, by])
+        time = data["_time"].to_numpy(float)[main.kept]
+        status = data["_event"].to_numpy(int)[main.kept]
+        f_cols = main.columns_of(factor.column)
+        b_cols = main.columns_of(by.column)
+        products = [main.matrix[:, i] * main.matrix[:, j] for i in f_cols for j in b_cols]
+        names = [f"{main.names[i]}:{main.names[j]}" for i in f_cols for j in b_cols]
+        inter_terms = pd.DataFrame({"term": names, "covariate": ["interaction"] * len(names),
+                                    "level": [None] * len(names), "kind": ["interaction"] * len(names),
+                                    "unit": [None] * len(names)})
+        full = Design(np.column_stack([main.matrix, *products]), pd.concat([main.terms, inter_terms],
+                                                                              ignore_index=True),
+                      main.levels, main.kept, main.specs, main.notes)
+        reduced_fit = fit_design(time, status, main)
+        full_fit = fit_design(time, status, full)
+    except (CoxFitError, DesignError) as err:
+        return by.column, np.nan, 0, np.nan, str(err)
+    df = len(full_fit.coef) - len(reduced_fit.coef)
+    if df <= 0:
+        return by.column, np.nan, 0, np.nan, "no patients in some factor × subgroup cells"
+    stat = 2 * (full_fit.loglik[1] - reduced_fit.loglik[1])
+    note = "" if full_fit.converged and not full_fit.infinite else "a cell without events: p is approximate"
+    return by.column, stat, df, float(stats.chi2.sf(stat, df)), note
