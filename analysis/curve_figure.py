@@ -223,6 +223,11 @@ def _scatter(**props) -> dict:
 def _curve_traces(curve: Curve, colour: str, *, scale: float, unit: str, y_title: str, ci_band: bool,
                   fade_at: float, x_end: float, max_censor_marks: int, band_alpha: float) -> list[dict]:
     t, est, lower, upper = _with_start(curve, x_end)
+    if t[0] < fade_at < t[-1] and fade_at not in t:
+        # Flat stretches carry no points (censorings only): add one where the fading starts.
+        i = int(np.searchsorted(t, fade_at))
+        est, lower, upper = (np.insert(a, i, a[i - 1]) for a in (est, lower, upper))
+        t = np.insert(t, i, fade_at)
     x = t / scale
     group = f"curve-{curve.label}"
     traces = []
@@ -237,8 +242,7 @@ def _curve_traces(curve: Curve, colour: str, *, scale: float, unit: str, y_title
              "<br>95 % CI %{customdata[0]:.1%}–%{customdata[1]:.1%}"
              "<br>At risk: %{customdata[2]:.0f}<extra></extra>")
     solid = t <= fade_at
-    # The faded part starts where the solid part ends, so the line has no gap.
-    faded = t >= (t[solid][-1] if solid.any() else 0.0)
+    faded = t >= fade_at  # both include the point at fade_at: the line has no gap
     line = {"color": colour, "width": 3, "shape": "hv"}
     traces.append(_scatter(x=x[solid], y=est[solid], customdata=custom[solid], mode="lines",
                            name=_legend_name(curve), line=line, legendgroup=group, hovertemplate=hover))

@@ -91,6 +91,15 @@ def test_tail_is_faded_where_few_remain_at_risk():
     assert len([t for t in none.data if t.mode == "lines" and t.line.width == 3]) == 1
 
 
+def test_fading_starts_on_a_flat_stretch_not_at_the_last_event():
+    # Deaths at 1..4, then ten censorings at 10..19: fewer than 5 remain after t = 15.
+    km = fit_kaplan_meier([1, 2, 3, 4, *range(10, 20)], [1, 1, 1, 1, *[0] * 10])
+    fig = curve_figure([kaplan_meier_curve(km)], y_title="OS", fade_below=5)
+    solid, faded = [t for t in fig.data if t.mode == "lines" and t.line.width == 3]
+    assert solid.x[-1] == 15 and faded.x[0] == 15 and faded.x[-1] == 19
+    assert solid.y[-1] == faded.y[0] == km.survival_at([15])["survival"].iloc[0]
+
+
 def test_censor_marks_sit_on_the_curve_and_are_thinned():
     rng = np.random.default_rng(3)
     km = fit_kaplan_meier(np.round(rng.uniform(0, 100, 5000), 2), rng.integers(0, 2, 5000))
