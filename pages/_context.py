@@ -99,9 +99,27 @@ def get_view() -> View:
     """The view the frame built for this run."""
     try:
         return st.session_state[_VIEW]
-    except KeyError:  # a page run on its own, outside the frame
+    except KeyError:
+        _hand_over_to_frame()
+
+
+def _hand_over_to_frame() -> None:
+    """Rerun through ``dashboard.py`` when a page was started without its frame.
+
+    On a fresh server, a share link that opens a page directly (``/survival?...``)
+    reaches Streamlit before ``st.navigation`` has ever run, so Streamlit still
+    treats ``pages/`` as legacy auto-discovered pages and runs the page alone.
+    ``st.navigation`` would switch that legacy mode off; doing the same here and
+    rerunning lets the frame run the page, which keeps its URL path and hash.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if st.session_state.get("_handed_over"):
         st.error("This page is part of the HSCT2 Explorer: start it with `streamlit run dashboard.py`.")
         st.stop()
+    st.session_state["_handed_over"] = True
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def set_view(view: View) -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError("streamlit did not become healthy in time")
 
 
-@pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """Base URL of a live server running ``dashboard.py`` on the demo cohort."""
+@contextmanager
+def start_server() -> Iterator[str]:
+    """A new ``streamlit run dashboard.py`` process on a free port; yields its base URL."""
     port = _free_port()
-    log = (ROOT / "artifacts").joinpath("streamlit-test-server.log")
+    log = ROOT / "artifacts" / f"streamlit-test-server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -73,6 +74,13 @@ def app_url() -> Iterator[str]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    """Base URL of a live server running ``dashboard.py`` on the demo cohort."""
+    with start_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
