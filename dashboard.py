@@ -186,7 +186,8 @@ def _sidebar(full: pd.DataFrame, opts: FilterOptions) -> tuple[CohortFilter, lis
         for i, s in enumerate(saved):
             left, right = st.columns([5, 1])
             left.markdown(f"**{s.name}**  \n<small>{s.filters.describe()}</small>", unsafe_allow_html=True)
-            right.button("✕", key=f"saved_del_{i}", on_click=_delete_saved, args=(i,), help=f"Remove {s.name}")
+            right.button("", icon=":material/close:", key=f"saved_del_{i}", on_click=_delete_saved, args=(i,),
+                         help=f"Remove {s.name}")
         if len(saved) < MAX_SAVED_COHORTS:
             st.text_input("Name for the current filters", key="saved_name", placeholder=flt.describe())
             st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(opts,))
