@@ -369,7 +369,7 @@ def curve_figure(
                   "linecolor": "#444", "showline": True, "ticks": "outside", "anchor": "x",
                   "domain": [(table_px + gap_px) / area_px, 1]},
     }
-    annotations = []
+    annotations = _reference_labels(reference_markers, scale) if reference_markers else []
     if risk_table:
         table_traces, labels = _risk_table_traces(curves, colours, ticks, scale, cumulative_events)
         traces += table_traces
@@ -417,10 +417,16 @@ def curve_figure(
 
 def _reference_trace(markers: Sequence[ReferenceMarker], scale: float, unit: str, name: str) -> dict:
     return _scatter(
-        x=[m.time / scale for m in markers], y=[m.value for m in markers], mode="markers+text",
-        text=[f"{m.value:.1%}" for m in markers], textposition="middle right",
-        textfont={"size": FONT_SIZE - 3, "color": "#222"}, name=name,
+        x=[m.time / scale for m in markers], y=[m.value for m in markers], mode="markers", name=name,
         marker={"symbol": "diamond-open", "size": 13, "color": "#222", "line": {"width": 2}},
         customdata=[m.label for m in markers],
         hovertemplate=f"{name}: %{{customdata}}<br>%{{x:.1f}} {unit}: %{{y:.1%}}<extra></extra>",
     )
+
+
+def _reference_labels(markers: Sequence[ReferenceMarker], scale: float) -> list[dict]:
+    """Values beside the diamonds, on a white box so a curve passing through stays readable."""
+    return [{"x": m.time / scale, "y": m.value, "xref": "x", "yref": "y", "text": f"{m.value:.1%}",
+             "showarrow": False, "xanchor": "left", "yanchor": "bottom", "xshift": 7, "yshift": 5,
+             "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": FONT_SIZE - 3, "color": "#222"}}
+            for m in markers]

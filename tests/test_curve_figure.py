@@ -137,6 +137,8 @@ def test_reference_markers_are_drawn():
     fig = curve_figure([kaplan_meier_curve(km)], y_title="OS", reference_markers=refs, time_unit="years")
     ref = next(t for t in fig.data if t.name == "Published")
     assert list(ref.x) == [1.0, 2.0] and list(ref.y) == [0.577, 0.48]
+    labels = [a for a in fig.layout.annotations if a.xref == "x"]
+    assert [a.text for a in labels] == ["57.7%", "48.0%"] and [a.x for a in labels] == [1.0, 2.0]
 
 
 def test_title_subtitle_and_axis_titles_for_a_slide(two_curves):
