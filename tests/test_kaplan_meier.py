@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import as_cohort
+from analysis.cohort import as_cohort, endpoint
 from analysis.kaplan_meier import (
     EmptyGroupError,
     SurvivalDataError,
@@ -303,3 +303,17 @@ def test_km_report_not_reached_median_is_null():
 def test_km_report_rejects_competing_risk_endpoints(demo):
     with pytest.raises(ValueError, match="endpoints are os and rfs"):
         km_report(demo, "relapse")
+
+
+def test_survival_matches_lifelines_on_the_live_demo_cohort(demo_cohort):
+    """Cross-check on data/demo_cohort.csv as it is now (the R fixtures hold a frozen copy)."""
+    from lifelines import KaplanMeierFitter
+
+    for name in ("os", "rfs"):
+        ep = endpoint(demo_cohort, name)
+        ours = fit_kaplan_meier(ep.time, ep.event)
+        theirs = KaplanMeierFitter().fit(ep.time, ep.event)
+        times = ours.table["time"].to_numpy()
+        np.testing.assert_allclose(ours.table["survival"], theirs.survival_function_at_times(times), atol=1e-12)
+        if not np.isclose(ours.table["survival"], 0.5).any():  # R's midpoint rule; lifelines takes the first time
+            assert ours.median.time == pytest.approx(theirs.median_survival_time_) or np.isnan(ours.median.time)
