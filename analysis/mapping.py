@@ -486,21 +486,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
     """
     problems = _Problems()
     notes: list[str] = []
-    of = {f: mapping.column(f) for f in mapping.active_fields}
-    for name, column in of.items():
-        if column not in frame.columns:
-            problems.column(column, f"mapped to “{FIELD_LABELS.get(name, name)}” but not in the file", name)
-    of = {f: c for f, c in of.items() if c in frame.columns}
-    for name in REQUIRED_BY_FORM[mapping.time_form]:
-        if name not in of:
-            problems.column(FIELD_LABELS[name], "required field: choose the column that holds it", name)
-    durations = [f for f in ("followup_months", "relapse_months", "event_time") if f in of
-                 and f in FORM_FIELDS[mapping.time_form]]
-    if "months_hsct1_to_relapse" in of and _stated_unit(of["months_hsct1_to_relapse"]) is None:
-        durations.append("months_hsct1_to_relapse")
-    if durations and mapping.time_unit is None:
-        problems.column(", ".join(of[f] for f in durations),
-                        "choose the time unit of these columns (days, weeks, months or years)", durations[0])
+    of = _checked_columns(frame, mapping, problems)
     out = pd.DataFrame(index=frame.index)
     sources: dict[str, tuple[str, ...]] = {}
 
@@ -529,6 +515,30 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
     order = [*REQUIRED_FIELDS, *standard]
     out = out[order + [c for c in out.columns if c not in order]]
     return MappedData(out, problems.frame(), sources, tuple(notes))
+
+
+def _checked_columns(frame: pd.DataFrame, mapping: ColumnMapping, problems: _Problems) -> dict[str, str]:
+    """``{field: column}`` of the usable mapped columns; whole-column problems are reported."""
+    of = {f: mapping.column(f) for f in mapping.active_fields}
+    for name, column in of.items():
+        if column not in frame.columns:
+            problems.column(column, f"mapped to “{FIELD_LABELS.get(name, name)}” but not in the file", name)
+    of = {f: c for f, c in of.items() if c in frame.columns}
+    for column in dict.fromkeys(of.values()):
+        serving = [FIELD_LABELS.get(f, f) for f, c in of.items() if c == column]
+        if len(serving) > 1:
+            problems.column(column, f"mapped to {len(serving)} fields ({', '.join(serving)}): choose one")
+    for name in REQUIRED_BY_FORM[mapping.time_form]:
+        if name not in of:
+            problems.column(FIELD_LABELS[name], "required field: choose the column that holds it", name)
+    durations = [f for f in ("followup_months", "relapse_months", "event_time") if f in of
+                 and f in FORM_FIELDS[mapping.time_form]]
+    if "months_hsct1_to_relapse" in of and _stated_unit(of["months_hsct1_to_relapse"]) is None:
+        durations.append("months_hsct1_to_relapse")
+    if durations and mapping.time_unit is None:
+        problems.column(", ".join(of[f] for f in durations),
+                        "choose the time unit of these columns (days, weeks, months or years)", durations[0])
+    return of
 
 
 def _stated_unit(column: str) -> str | None:

@@ -487,3 +487,12 @@ def test_an_empty_map_flag_unmaps_a_field(registry):
     assert mapping.column("age_years") is None
     cohort = check_upload(registry, mapping).cohort(exclude_flagged=False)
     assert "age" in cohort and "age_years" not in cohort
+
+
+def test_one_column_for_two_fields_is_reported():
+    frame = _table("id,os_days,status,relapse_days\na,10,0,\n")
+    mapping = ColumnMapping(columns={"followup_months": "os_days", "death": "status", "relapse": "status",
+                                     "relapse_months": "relapse_days"}, time_unit="days")
+    problems = check_upload(frame, mapping).problems
+    assert problems["problem"].tolist() == ["mapped to 2 fields (Death, Relapse after HSCT2): choose one"]
+    assert problems["column"].tolist() == ["status"]
