@@ -253,3 +253,10 @@ def test_no_events_at_all_explains_why_there_is_no_test(open_app):
     assert not at.exception
     assert any("cannot be compared: no events" in w.value for w in at.warning)
     assert len(curve_names(at)) == 2
+
+
+def test_compare_by_age_group_follows_the_shared_cut(page):
+    page.selectbox(key="survival.compare").set_value("age_group").run()
+    assert [n.split(" (")[0] for n in curve_names(page)] == ["< 10 y", "≥ 10 y"]
+    page.number_input(key="flt_cut").set_value(12.0).run()
+    assert [n.split(" (")[0] for n in curve_names(page)] == ["< 12 y", "≥ 12 y"]
