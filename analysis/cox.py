@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from analysis.cohort import endpoint
 from analysis.cox_design import CovariateSpec, Design, build_design, specs_from_options
@@ -532,8 +532,8 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
         n=n,
         events=n_events,
         loglik=(float(loglik0), float(loglik)),
-        lr_test=TestResult(float(lr), df, float(stats.chi2.sf(lr, df))),
-        score_test=TestResult(sctest, df, float(stats.chi2.sf(sctest, df))),
+        lr_test=TestResult(float(lr), df, chi2_sf(lr, df)),
+        score_test=TestResult(sctest, df, chi2_sf(sctest, df)),
         concordance=concordance(time, status, _exact_risk(x, coef)),
         converged=bool(converged),
         iterations=int(it),
@@ -545,6 +545,11 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
         event=status,
         infinite=tuple(infinite),
     )
+
+
+def chi2_sf(statistic: float, df: int) -> float:
+    """Upper tail of the chi-square distribution (scipy.special, without scipy.stats' overhead)."""
+    return float(special.chdtrc(df, statistic)) if np.isfinite(statistic) else float("nan")
 
 
 def _exact_risk(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
@@ -606,14 +611,12 @@ def _summary(design: Design, coef: np.ndarray, var: np.ndarray, status: np.ndarr
     se = np.sqrt(np.diag(var))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = coef / se
-        out = design.terms[["term", "covariate", "level"]].copy()
-        out["coef"] = coef
-        out["hr"] = np.exp(coef)
-        out["se"] = se
-        out["lower"] = np.exp(coef - Z975 * se)
-        out["upper"] = np.exp(coef + Z975 * se)
-        out["z"] = z
-        out["p"] = 2 * stats.norm.sf(np.abs(z))
+        out = {
+            "term": design.terms["term"].to_numpy(), "covariate": design.terms["covariate"].to_numpy(),
+            "level": design.terms["level"].to_numpy(), "coef": coef, "hr": np.exp(coef), "se": se,
+            "lower": np.exp(coef - Z975 * se), "upper": np.exp(coef + Z975 * se), "z": z,
+            "p": 2 * special.ndtr(-np.abs(z)),
+        }
     x = design.matrix
     died = status == 1
     n_rows, n_events = [], []
@@ -621,9 +624,9 @@ def _summary(design: Design, coef: np.ndarray, var: np.ndarray, status: np.ndarr
         members = x[:, j] == 1 if kind in ("level", "cut") else np.ones(len(x), dtype=bool)
         n_rows.append(int(members.sum()))
         n_events.append(int((members & died).sum()))
-    out["n"] = n_rows
-    out["events"] = n_events
-    return out
+    out["n"] = np.array(n_rows, dtype=int)
+    out["events"] = np.array(n_events, dtype=int)
+    return pd.DataFrame(out)
 
 
 # --------------------------------------------------------------------------- cohort entry points
@@ -642,7 +645,8 @@ def cox_model(
     as :func:`analysis.cohort.endpoint` derives them.
     """
     ep = endpoint(cohort, endpoint_name)
-    frame = cohort.assign(_time=ep.time, _event=ep.event)
+    columns = [c for c in dict.fromkeys(s.column for s in specs) if c in cohort.columns]
+    frame = cohort[columns].assign(_time=ep.time, _event=ep.event)
     return fit_cox(frame, "_time", "_event", specs, penalty=penalty)
 
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.cohort import label
-from analysis.cox import CoxModel, _RiskSets
+from analysis.cox import CoxModel, _RiskSets, chi2_sf
 
 EPV_MINIMUM = 10
 ZPH_ALPHA = 0.05
@@ -118,7 +117,7 @@ def _score_test(u, imat, p, cols):
         chisq = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
     except np.linalg.LinAlgError:
         chisq = float("nan")
-    return chisq, len(cols), float(stats.chi2.sf(chisq, len(cols)))
+    return chisq, len(cols), chi2_sf(chisq, len(cols))
 
 
 def _verdict(covariate: str, p: float) -> str:

@@ -16,11 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from analysis.cohort import DATA_DIR, endpoint, label
-from analysis.cox import CoxFitError, CoxModel, cox_model, fit_design
+from analysis.cohort import DATA_DIR, CohortError, endpoint, label
+from analysis.cox import CoxFitError, CoxModel, chi2_sf, cox_model, fit_design
 from analysis.cox_design import CovariateSpec, Design, DesignError, build_design
+from analysis.cox_diagnostics import (
+    ProportionalHazardsTest,
+    cox_zph,
+    events_per_covariate,
+    small_sample_warnings,
+)
 
 TARGETS_PATH = DATA_DIR / "published_targets.json"
 
@@ -72,7 +77,7 @@ def univariable_models(cohort: pd.DataFrame, endpoint_name: str,
     for spec in specs:
         try:
             models[spec.column] = cox_model(cohort, endpoint_name, [spec])
-        except (CoxFitError, DesignError) as err:
+        except (CoxFitError, DesignError, CohortError) as err:
             problems[spec.column] = str(err)
     return models, problems
 
@@ -107,7 +112,8 @@ def subgroup_effects(cohort: pd.DataFrame, endpoint_name: str, factor: Covariate
                      by: Sequence[CovariateSpec]) -> SubgroupEffects:
     """Hazard ratio of ``factor`` within each level of every ``by`` covariate, with interaction tests."""
     ep = endpoint(cohort, endpoint_name)
-    frame = cohort.assign(_time=ep.time, _event=ep.event)
+    columns = [c for c in dict.fromkeys([factor.column, *(s.column for s in by)]) if c in cohort.columns]
+    frame = cohort[columns].assign(_time=ep.time, _event=ep.event)
     overall = build_design(frame, [factor])
     if overall.matrix.shape[1] != 1:
         raise DesignError(f"{label(factor.column)} must give exactly one term (two levels, or a cut) "
@@ -195,4 +201,77 @@ def _interaction_test(data: pd.DataFrame, factor: CovariateSpec, by: CovariateSp
         return by.column, np.nan, 0, np.nan, "no patients in some factor × subgroup cells"
     stat = 2 * (full_fit.loglik[1] - reduced_fit.loglik[1])
     note = "" if full_fit.converged and not full_fit.infinite else "a cell without events: p is approximate"
-    return by.column, stat, df, float(stats.chi2.sf(stat, df)), note
+    return by.column, stat, df, chi2_sf(stat, df), note
+
+
+@dataclass(frozen=True)
+class RiskFactorAnalysis:
+    """Everything the risk-factor page shows for one endpoint and model spec.
+
+    ``model`` is None when the multivariable model cannot be fitted; ``problem``
+    then says why in plain language. ``warnings`` collects the small-sample
+    guardrails (events per coefficient, levels without events, divergence,
+    non-convergence, dropped covariates).
+    """
+
+    endpoint: str
+    specs: tuple[CovariateSpec, ...]
+    model: CoxModel | None
+    problem: str | None
+    univariable: dict[str, CoxModel]
+    univariable_problems: dict[str, str]
+    proportional_hazards: ProportionalHazardsTest | None
+    warnings: tuple[str, ...]
+    needs_penalty: bool
+
+    def statistics(self) -> pd.DataFrame:
+        """Model statistics as a small table: statistic, value, what it means."""
+        m = self.model
+        if m is None:
+            return pd.DataFrame(columns=["Statistic", "Value", "Meaning"])
+        epv = events_per_covariate(m)
+        rows = [
+            ("Patients / events", f"{m.n} / {m.events}", "complete cases entering the model"),
+            ("Likelihood-ratio test", f"χ² = {m.lr_test.statistic:.2f}, df = {m.lr_test.df}, "
+             f"p = {_p_text(m.lr_test.p)}", "all covariates together against no covariate"),
+            ("Concordance (C)", f"{m.concordance:.3f}", "0.5 = no discrimination, 1 = perfect ordering of risks"),
+            ("Events per coefficient", f"{epv:.1f}", "below 10: unstable, possibly exaggerated hazard ratios"),
+        ]
+        if self.proportional_hazards is not None:
+            rows.append(("Proportional hazards (global)", f"p = {_p_text(self.proportional_hazards.global_p)}",
+                         "score test of time-varying effects (cox.zph)"))
+        if m.penalty:
+            rows.append(("Penalty", m.penalty, "Firth's bias-reduced estimates; Wald CIs from I(β)⁻¹"))
+        return pd.DataFrame(rows, columns=["Statistic", "Value", "Meaning"])
+
+
+def _p_text(p: float) -> str:
+    if not np.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def analyse_risk_factors(cohort: pd.DataFrame, endpoint_name: str, specs: Sequence[CovariateSpec], *,
+                         penalty: str | None = None, univariable: bool = True) -> RiskFactorAnalysis:
+    """Fit the multivariable model, the univariable ones and the diagnostics; never raises for bad data."""
+    specs = tuple(specs)
+    model, problem = None, None
+    try:
+        model = cox_model(cohort, endpoint_name, specs, penalty=penalty)
+    except (CoxFitError, DesignError, CohortError) as err:
+        problem = str(err)
+    uni, uni_problems = univariable_models(cohort, endpoint_name, specs) if univariable else ({}, {})
+    zph, warnings = None, []
+    needs_penalty = False
+    if model is not None:
+        warnings.extend(model.warnings)
+        guard = small_sample_warnings(model)
+        warnings.extend(w for w in guard if w not in warnings)
+        needs_penalty = bool(model.infinite) or any(w.startswith("No events among") for w in guard)
+        if model.converged and not model.infinite:
+            try:
+                zph = cox_zph(model)
+            except (np.linalg.LinAlgError, ValueError):
+                zph = None
+    return RiskFactorAnalysis(endpoint_name, specs, model, problem, uni, uni_problems, zph,
+                              tuple(dict.fromkeys(warnings)), needs_penalty)

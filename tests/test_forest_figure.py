@@ -132,3 +132,14 @@ def test_format_p_and_hr():
 def test_empty_rows_table_draws(paper_model):
     table = pd.DataFrame(columns=forest_table({"m": paper_model[2]}).columns)
     forest_figure(table, title="empty")
+
+
+def test_figure_dicts_are_valid_plotly(paper_model):
+    """The figure is built without validation for speed; validate the same dicts here."""
+    import plotly.graph_objects as go
+
+    demo, specs, model = paper_model
+    uni, _ = univariable_models(demo, "os", specs)
+    table = forest_table({"Multivariable": model, "Univariable": uni})
+    fig = forest_figure(table, title="OS", subtitle="n", published=published_rows(table, published_hazard_ratios("os")))
+    go.Figure(fig.to_dict())  # raises on an invalid property

@@ -1,0 +1,147 @@
+"""Risk factors: Cox models of OS, RFS, relapse and NRM with forest plots, refitted on the filtered cohort."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.cohort import ENDPOINT_NAMES, covariates, has_overall_survival, is_categorical, label, levels
+from analysis.cox_design import CovariateSpec, DesignError
+from analysis.forest_figure import forest_figure, forest_table, published_rows, subgroup_forest_table
+from analysis.risk_factors import (
+    analyse_risk_factors,
+    default_covariates,
+    published_hazard_ratios,
+    subgroup_effects,
+)
+from pages._context import get_view, persist, stop_if_empty
+
+view = get_view()
+st.title("Risk factors")
+st.caption(
+    "Cox proportional hazards models refitted on the filtered patients (Efron ties; numbers equal R "
+    "`coxph`). Relapse and NRM are cause-specific: the competing event censors. Hazard ratios come "
+    "with 95 % Wald confidence intervals; check the events per coefficient before reading them."
+)
+stop_if_empty(view)
+
+# ------------------------------------------------------------------ model controls
+endpoints = (["os"] if has_overall_survival(view.full) else []) + ["rfs", "relapse", "nrm"]
+available = ["age_group"] + [c for c in covariates(view.full) if c != "age_group"]
+top = st.columns([1, 3])
+with top[0]:
+    persist("risk.endpoint", endpoints[0], endpoints)
+    ep = st.radio("Endpoint", endpoints, key="risk.endpoint", format_func=lambda e: ENDPOINT_NAMES[e],
+                  help="OS: death. RFS: relapse or death. Relapse / NRM: cause-specific hazards.")
+with top[1]:
+    cov_key = f"risk.covariates.{ep}"
+    persist(cov_key, default_covariates(ep, available), available)
+    chosen = st.multiselect("Covariates of the multivariable model", available, key=cov_key, format_func=label,
+                            help="The default is the paper's model (OS: age ≥ 10, lineage, sex, ATG; "
+                                 "RFS: age ≥ 10, lineage).")
+if "age_group" in chosen:
+    st.caption(f"Age group uses the sidebar's age cut ({view.age_cut:g} years).")
+if not chosen:
+    st.info("Choose at least one covariate.")
+    st.stop()
+
+specs: list[CovariateSpec] = []
+with st.expander("Reference levels, numeric covariates, penalty", expanded=False):
+    option_cols = st.columns(3)
+    for i, column in enumerate(chosen):
+        with option_cols[i % 3]:
+            if is_categorical(view.full, column):
+                options = levels(view.full, column)
+                persist(f"risk.ref.{column}", options[0], options)
+                ref = st.selectbox(f"Reference for {label(column)}", options, key=f"risk.ref.{column}")
+                specs.append(CovariateSpec(column, True, reference=ref))
+            else:
+                persist(f"risk.numeric.{column}", "per unit", ["per unit", "cut"])
+                mode = st.radio(f"{label(column)}", ["per unit", "cut"], key=f"risk.numeric.{column}",
+                                horizontal=True, format_func=lambda m: "per unit" if m == "per unit" else "cut at")
+                cut = None
+                if mode == "cut":
+                    persist(f"risk.cut.{column}", float(view.full[column].median()))
+                    cut = st.number_input(f"Cut {label(column)} at (≥ cut vs below)", key=f"risk.cut.{column}")
+                specs.append(CovariateSpec(column, False, cut=cut))
+    persist("risk.firth", False)
+    firth = st.checkbox("Firth-penalized fit", key="risk.firth",
+                        help="Penalty ½·log det I(β) (Firth 1993, Heinze & Schemper 2001): finite estimates "
+                             "when a level has no events (monotone likelihood).")
+    persist("risk.univariable", False)
+    show_uni = st.checkbox("Show univariable estimates beside the multivariable ones", key="risk.univariable")
+
+result = analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None)
+
+# ------------------------------------------------------------------ multivariable model
+if result.model is None:
+    st.warning(f"The multivariable model cannot be fitted: {result.problem}")
+else:
+    model = result.model
+    for warning in result.warnings:
+        st.warning(warning)
+    if result.needs_penalty and not firth:
+        st.info("Tick **Firth-penalized fit** under the options for finite estimates.")
+    models = {"Multivariable": model}
+    if show_uni:
+        models["Univariable"] = result.univariable
+    table = forest_table(models, order=chosen)
+    markers = None
+    if view.is_unfiltered_demo and not firth:
+        published = published_hazard_ratios(ep)
+        if len(published):
+            markers = published_rows(table, published)
+            st.caption("Open red diamonds: the paper's multivariable hazard ratios (whole cohort).")
+    penalty = ", Firth-penalized" if model.penalty else ""
+    fig = forest_figure(table, title=f"{ENDPOINT_NAMES[ep]}: Cox model{penalty}", published=markers,
+                        subtitle=f"n = {model.n} patients, {model.events} events")
+    st.plotly_chart(fig, width="stretch", theme=None, key="risk_forest")
+
+    stats_col, ph_col = st.columns([1, 1])
+    with stats_col:
+        st.subheader("Model statistics")
+        st.dataframe(result.statistics(), hide_index=True, width="stretch")
+    with ph_col:
+        st.subheader("Proportional hazards")
+        if result.proportional_hazards is None:
+            st.info("Not tested: the model did not give finite estimates.")
+        else:
+            ph = result.proportional_hazards.table.assign(covariate=lambda d: d["covariate"].map(
+                lambda c: "Global" if c == "GLOBAL" else label(c)))
+            st.dataframe(ph.rename(columns={"covariate": "Covariate", "chisq": "χ²", "verdict": "Verdict"}),
+                         hide_index=True, width="stretch",
+                         column_config={"p": st.column_config.NumberColumn(format="%.3f"),
+                                        "χ²": st.column_config.NumberColumn(format="%.2f")})
+            st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
+
+for column, problem in result.univariable_problems.items():
+    st.info(f"Univariable {label(column)}: {problem}")
+
+# ------------------------------------------------------------------ subgroups
+st.subheader("Effect of one factor within subgroups")
+binary = [s.column for s in specs
+          if (s.categorical and len(levels(view.cohort, s.column)) == 2) or s.cut is not None]
+if not binary:
+    st.info("Add a two-level factor (or a numeric covariate cut at a value) to see its effect within subgroups.")
+else:
+    sub_cols = st.columns([1, 2])
+    with sub_cols[0]:
+        persist("risk.subgroup", "atg" if "atg" in binary else binary[0], binary)
+        factor = st.selectbox("Effect of", binary, key="risk.subgroup", format_func=label)
+    others = [s.column for s in specs if s.column != factor and (s.categorical or s.cut is not None)]
+    with sub_cols[1]:
+        persist("risk.subgroup_by", others, others)
+        by = st.multiselect("Within the levels of", others, key="risk.subgroup_by", format_func=label)
+    spec_of = {s.column: s for s in specs}
+    if by:
+        try:
+            effects = subgroup_effects(view.cohort, ep, spec_of[factor], [spec_of[b] for b in by])
+        except (DesignError, ValueError) as err:
+            st.warning(str(err))
+        else:
+            sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effects.term} "
+                                    "within subgroups", subtitle="each subgroup fitted alone; interaction p from "
+                                    "a likelihood-ratio test of factor × subgroup")
+            st.plotly_chart(sub_fig, width="stretch", theme=None, key="risk_subgroups")
+            for row in effects.interaction.itertuples(index=False):
+                if row.note:
+                    st.caption(f"{label(row.by)}: {row.note}")

@@ -1,0 +1,206 @@
+"""The Risk factors page, driven through AppTest from the frame: every control changes the output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from analysis.cohort import age_group
+from analysis.cox import cox_model
+from analysis.cox_design import CovariateSpec
+from analysis.forest_figure import format_hr
+
+PAGE = "risk_factors"
+
+
+def _figures(at) -> dict[str, dict]:
+    out = {}
+    for chart in at.get("plotly_chart"):
+        fig = json.loads(chart.proto.spec)
+        title = fig["layout"]["title"]["text"]
+        out["subgroups" if "within subgroups" in title else "forest"] = fig
+    return out
+
+
+def _annotations(fig: dict) -> list[str]:
+    return [a["text"] for a in fig["layout"]["annotations"]]
+
+
+def _texts(at) -> str:
+    return " ".join(e.value for kind in (at.info, at.warning, at.caption, at.markdown) for e in kind)
+
+
+def _table(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _demo_with_age_group(demo_cohort):
+    return demo_cohort.assign(age_group=age_group(demo_cohort["age_years"], 10))
+
+
+def _paper_os_model(cohort):
+    specs = [CovariateSpec("age_group", True, "< 10 y"), CovariateSpec("lineage", True, "B-ALL"),
+             CovariateSpec("sex", True, "female"), CovariateSpec("atg", True, "no")]
+    return cox_model(cohort, "os", specs)
+
+
+@pytest.fixture
+def at(open_app):
+    return open_app(PAGE)
+
+
+def test_page_renders_the_papers_os_model(at, demo_cohort):
+    assert not at.exception
+    figs = _figures(at)
+    assert set(figs) == {"forest", "subgroups"}
+    model = _paper_os_model(_demo_with_age_group(demo_cohort))
+    tall = model.summary.set_index("term").loc["lineage=T-ALL"]
+    assert format_hr(tall["hr"], tall["lower"], tall["upper"]) in _annotations(figs["forest"])
+    # the unfiltered demo cohort shows the published hazard ratios
+    assert any(t.get("name") == "Published (Momm et al.)" for t in figs["forest"]["data"])
+    stats = _table(at, "Statistic").set_index("Statistic")
+    assert stats.loc["Patients / events", "Value"] == f"{model.n} / {model.events}"
+    assert stats.loc["Concordance (C)", "Value"] == f"{model.concordance:.3f}"
+    ph = _table(at, "Verdict")
+    assert list(ph["Covariate"]) == ["Age group", "Lineage", "Sex", "ATG", "Global"]
+
+
+def test_endpoint_changes_model_and_default_covariates(at):
+    before = _annotations(_figures(at)["forest"])
+    at.radio(key="risk.endpoint").set_value("rfs").run()
+    assert not at.exception
+    assert at.multiselect(key="risk.covariates.rfs").value == ["age_group", "lineage"]
+    after = _figures(at)["forest"]
+    assert "Relapse-free survival" in after["layout"]["title"]["text"]
+    assert _annotations(after) != before
+    for ep in ("relapse", "nrm"):
+        at.radio(key="risk.endpoint").set_value(ep).run()
+        assert not at.exception
+        forest = _figures(at)["forest"]
+        assert "cause-specific" in forest["layout"]["title"]["text"]
+        # the paper models OS and RFS only: no published markers here
+        assert not any(t.get("name") == "Published (Momm et al.)" for t in forest["data"])
+
+
+def test_covariates_control(at):
+    at.multiselect(key="risk.covariates.os").set_value(["lineage", "donor"]).run()
+    assert not at.exception
+    texts = _annotations(_figures(at)["forest"])
+    assert "<b>Donor</b>" in texts and "<b>Sex</b>" not in texts
+    at.multiselect(key="risk.covariates.os").set_value([]).run()
+    assert "Choose at least one covariate." in _texts(at)
+    assert not _figures(at)
+
+
+def test_reference_level_control(at):
+    at.selectbox(key="risk.ref.lineage").set_value("T-ALL").run()
+    assert not at.exception
+    texts = _annotations(_figures(at)["forest"])
+    # B-ALL is now the estimated level: its HR is below 1
+    assert any(t.startswith("0.") and "(" in t for t in texts)
+    lineage_rows = [t for t in texts if t.strip() in ("B-ALL", "T-ALL")]
+    assert [t.strip() for t in lineage_rows] == ["T-ALL", "B-ALL"]
+
+
+def test_numeric_covariate_per_unit_and_cut(at, demo_cohort):
+    at.multiselect(key="risk.covariates.os").set_value(["age_years", "lineage"]).run()
+    assert "Age at HSCT2 (years), per 1 year" in _annotations(_figures(at)["forest"])
+    at.radio(key="risk.numeric.age_years").set_value("cut").run()
+    at.number_input(key="risk.cut.age_years").set_value(12.0).run()
+    assert not at.exception
+    texts = _annotations(_figures(at)["forest"])
+    assert "    ≥12" in texts and "    <12" in texts
+    n_above = int((demo_cohort["age_years"] >= 12).sum())
+    assert str(n_above) in texts
+
+
+def test_univariable_beside_multivariable(at):
+    at.checkbox(key="risk.univariable").set_value(True).run()
+    assert not at.exception
+    forest = _figures(at)["forest"]
+    assert [t["name"] for t in forest["data"] if t.get("showlegend") and t.get("mode") == "markers"][:2] == [
+        "Multivariable", "Univariable"]
+
+
+def test_firth_control(at):
+    at.checkbox(key="risk.firth").set_value(True).run()
+    assert not at.exception
+    forest = _figures(at)["forest"]
+    assert "Firth-penalized" in forest["layout"]["title"]["text"]
+    assert "Penalty" in set(_table(at, "Statistic")["Statistic"])
+
+
+def test_subgroup_controls(at):
+    sub = _figures(at)["subgroups"]
+    assert "atg=yes" in sub["layout"]["title"]["text"]
+    at.selectbox(key="risk.subgroup").set_value("sex").run()
+    assert not at.exception
+    sub = _figures(at)["subgroups"]
+    assert "sex=male" in sub["layout"]["title"]["text"]
+    at.multiselect(key="risk.subgroup_by").set_value(["lineage"]).run()
+    texts = _annotations(_figures(at)["subgroups"])
+    assert any(t.startswith("<b>Lineage  (interaction p =") for t in texts)
+    assert not any(t.startswith("<b>ATG") for t in texts)
+    at.multiselect(key="risk.subgroup_by").set_value([]).run()
+    assert "subgroups" not in _figures(at)
+
+
+def test_filter_refits_and_hides_published_markers(at, demo_cohort):
+    at.multiselect(key="flt_sex").set_value(["male"]).run()
+    assert not at.exception
+    assert "Sex has a single level (male) in these patients and was left out." in _texts(at)
+    forest = _figures(at)["forest"]
+    assert not any(t.get("name") == "Published (Momm et al.)" for t in forest["data"])
+    males = demo_cohort[demo_cohort["sex"] == "male"]
+    assert f"n = {len(males)} patients" in forest["layout"]["title"]["text"]
+
+
+def test_separation_is_explained_not_shown_as_a_result(open_app, demo_cohort):
+    """Data in which no T-ALL patient dies: lineage=T-ALL has no OS events (monotone likelihood)."""
+    from pages._context import ActiveData, DataSource
+
+    cohort = demo_cohort.copy()
+    cohort.loc[cohort["lineage"] == "T-ALL", "death"] = 0
+    active = ActiveData(cohort, DataSource("no T-ALL deaths", is_demo=False))
+    at = open_app(PAGE, session={"_active_data": active})
+    at.multiselect(key="risk.covariates.os").set_value(["lineage", "age_years"]).run()
+    assert not at.exception
+    texts = _texts(at)
+    assert "No events among the" in texts and "Lineage = T-ALL" in texts
+    assert "Tick **Firth-penalized fit**" in texts
+    forest = _figures(at)["forest"]
+    assert any("not estimable" in t for t in _annotations(forest))
+    plotted = [x for t in forest["data"] if t.get("mode") == "markers" for x in _numbers(t["x"])]
+    assert max(plotted) < 100  # the diverging estimate is never drawn
+    at.checkbox(key="risk.firth").set_value(True).run()
+    assert not at.exception
+    assert not any("not estimable" in t for t in _annotations(_figures(at)["forest"]))
+
+
+def _numbers(data) -> list[float]:
+    import base64
+
+    if isinstance(data, dict) and "bdata" in data:
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"])).astype(float).tolist()
+    return [float(v) for v in data]
+
+
+def test_empty_cohort_says_so(open_app, demo_cohort):
+    ages = set(demo_cohort["age_years"].round(1))
+    slot = next(k / 2 for k in range(2, 60) if k / 2 not in ages)
+    at = open_app(PAGE, query={"age": f"{slot:g}-{slot:g}"})
+    assert not at.exception
+    assert any("No patients match the current filters" in w.value for w in at.warning)
+    assert not _figures(at)
+
+
+def test_unfittable_model_gives_a_message(open_app, demo_cohort):
+    at = open_app(PAGE)
+    one = demo_cohort.sort_values("followup_months")["patient_id"].iloc[0]
+    lineage = demo_cohort.loc[demo_cohort["patient_id"] == one, "lineage"].iloc[0]
+    at.multiselect(key="flt_lineage").set_value([lineage]).run()
+    at.multiselect(key="risk.covariates.os").set_value(["lineage"]).run()
+    assert not at.exception
+    assert "cannot be fitted" in _texts(at)
