@@ -32,15 +32,14 @@ def pin_navigation_pages() -> None:
 
 def open_app(page: str | None = None, query: dict[str, str | list[str]] | None = None,
              session: dict | None = None, timeout: float = 60) -> AppTest:
-    """The app, run once, then switched to ``pages/<page>.py`` and run again."""
+    """The app opened directly on ``pages/<page>.py`` (as a share link to that page would), run once."""
     pin_navigation_pages()
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     for key, value in (session or {}).items():
         at.session_state[key] = value
-    at.run()
     if page is not None:
         at.switch_page(f"pages/{page}.py")
-        at.run()
+    at.run()
     return at
