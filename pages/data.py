@@ -165,7 +165,7 @@ def _value_selects(raw: RawTable, name: str, column: str, codes: dict, saved: di
         if st.session_state[widget] not in options:
             st.session_state[widget] = None
         with cells[i % 3]:
-            value = st.selectbox(f"“{shown.get(key, key)}”", options, key=widget,
+            value = st.selectbox(f"“{shown.get(key, key)}”", options, key=widget, placeholder=none_label,
                                  format_func=lambda c: none_label if c is None else codes[c])
         if value is not None:
             chosen[key] = value
