@@ -145,8 +145,9 @@ def _axis_range(table: pd.DataFrame, published: pd.DataFrame | None) -> tuple[fl
     if published is not None and len(published):
         values = np.concatenate([values, published["hr"].to_numpy(float)])
     values = values[np.isfinite(values) & (values > 0)]
-    lo = max(values.min() / 1.3, 0.01)
-    hi = min(values.max() * 1.3, 100.0)
+    # at least 0.5–2 so the line at 1 never sits near the edge and both sides have a tick
+    lo = max(min(values.min() / 1.3, 0.5), 0.01)
+    hi = min(max(values.max() * 1.3, 2.0), 100.0)
     return float(np.log10(lo)), float(np.log10(hi))
 
 

@@ -29,11 +29,11 @@ endpoints = (["os"] if has_overall_survival(view.full) else []) + ["rfs", "relap
 available = ["age_group"] + [c for c in covariates(view.full) if c != "age_group"]
 top = st.columns([1, 3])
 with top[0]:
-    persist("risk.endpoint", endpoints[0], endpoints)
-    ep = st.radio("Endpoint", endpoints, key="risk.endpoint", format_func=lambda e: ENDPOINT_NAMES[e],
+    persist("risk_factors.endpoint", endpoints[0], endpoints)
+    ep = st.radio("Endpoint", endpoints, key="risk_factors.endpoint", format_func=lambda e: ENDPOINT_NAMES[e],
                   help="OS: death. RFS: relapse or death. Relapse / NRM: cause-specific hazards.")
 with top[1]:
-    cov_key = f"risk.covariates.{ep}"
+    cov_key = f"risk_factors.covariates.{ep}"
     persist(cov_key, default_covariates(ep, available), available)
     chosen = st.multiselect("Covariates of the multivariable model", available, key=cov_key, format_func=label,
                             help="The default is the paper's model (OS: age ≥ 10, lineage, sex, ATG; "
@@ -51,24 +51,24 @@ with st.expander("Reference levels, numeric covariates, penalty", expanded=False
         with option_cols[i % 3]:
             if is_categorical(view.full, column):
                 options = levels(view.full, column)
-                persist(f"risk.ref.{column}", options[0], options)
-                ref = st.selectbox(f"Reference for {label(column)}", options, key=f"risk.ref.{column}")
+                persist(f"risk_factors.ref.{column}", options[0], options)
+                ref = st.selectbox(f"Reference for {label(column)}", options, key=f"risk_factors.ref.{column}")
                 specs.append(CovariateSpec(column, True, reference=ref))
             else:
-                persist(f"risk.numeric.{column}", "per unit", ["per unit", "cut"])
-                mode = st.radio(f"{label(column)}", ["per unit", "cut"], key=f"risk.numeric.{column}",
+                persist(f"risk_factors.numeric.{column}", "per unit", ["per unit", "cut"])
+                mode = st.radio(f"{label(column)}", ["per unit", "cut"], key=f"risk_factors.numeric.{column}",
                                 horizontal=True, format_func=lambda m: "per unit" if m == "per unit" else "cut at")
                 cut = None
                 if mode == "cut":
-                    persist(f"risk.cut.{column}", float(view.full[column].median()))
-                    cut = st.number_input(f"Cut {label(column)} at (≥ cut vs below)", key=f"risk.cut.{column}")
+                    persist(f"risk_factors.cut.{column}", float(view.full[column].median()))
+                    cut = st.number_input(f"Cut {label(column)} at (≥ cut vs below)", key=f"risk_factors.cut.{column}")
                 specs.append(CovariateSpec(column, False, cut=cut))
-    persist("risk.firth", False)
-    firth = st.checkbox("Firth-penalized fit", key="risk.firth",
+    persist("risk_factors.firth", False)
+    firth = st.checkbox("Firth-penalized fit", key="risk_factors.firth",
                         help="Penalty ½·log det I(β) (Firth 1993, Heinze & Schemper 2001): finite estimates "
                              "when a level has no events (monotone likelihood).")
-    persist("risk.univariable", False)
-    show_uni = st.checkbox("Show univariable estimates beside the multivariable ones", key="risk.univariable")
+    persist("risk_factors.univariable", False)
+    show_uni = st.checkbox("Show univariable estimates beside the multivariable ones", key="risk_factors.univariable")
 
 result = analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None)
 
@@ -125,12 +125,12 @@ if not binary:
 else:
     sub_cols = st.columns([1, 2])
     with sub_cols[0]:
-        persist("risk.subgroup", "atg" if "atg" in binary else binary[0], binary)
-        factor = st.selectbox("Effect of", binary, key="risk.subgroup", format_func=label)
+        persist("risk_factors.subgroup", "atg" if "atg" in binary else binary[0], binary)
+        factor = st.selectbox("Effect of", binary, key="risk_factors.subgroup", format_func=label)
     others = [s.column for s in specs if s.column != factor and (s.categorical or s.cut is not None)]
     with sub_cols[1]:
-        persist("risk.subgroup_by", others, others)
-        by = st.multiselect("Within the levels of", others, key="risk.subgroup_by", format_func=label)
+        persist("risk_factors.subgroup_by", others, others)
+        by = st.multiselect("Within the levels of", others, key="risk_factors.subgroup_by", format_func=label)
     spec_of = {s.column: s for s in specs}
     if by:
         try:

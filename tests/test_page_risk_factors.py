@@ -69,14 +69,14 @@ def test_page_renders_the_papers_os_model(at, demo_cohort):
 
 def test_endpoint_changes_model_and_default_covariates(at):
     before = _annotations(_figures(at)["forest"])
-    at.radio(key="risk.endpoint").set_value("rfs").run()
+    at.radio(key="risk_factors.endpoint").set_value("rfs").run()
     assert not at.exception
-    assert at.multiselect(key="risk.covariates.rfs").value == ["age_group", "lineage"]
+    assert at.multiselect(key="risk_factors.covariates.rfs").value == ["age_group", "lineage"]
     after = _figures(at)["forest"]
     assert "Relapse-free survival" in after["layout"]["title"]["text"]
     assert _annotations(after) != before
     for ep in ("relapse", "nrm"):
-        at.radio(key="risk.endpoint").set_value(ep).run()
+        at.radio(key="risk_factors.endpoint").set_value(ep).run()
         assert not at.exception
         forest = _figures(at)["forest"]
         assert "cause-specific" in forest["layout"]["title"]["text"]
@@ -85,17 +85,17 @@ def test_endpoint_changes_model_and_default_covariates(at):
 
 
 def test_covariates_control(at):
-    at.multiselect(key="risk.covariates.os").set_value(["lineage", "donor"]).run()
+    at.multiselect(key="risk_factors.covariates.os").set_value(["lineage", "donor"]).run()
     assert not at.exception
     texts = _annotations(_figures(at)["forest"])
     assert "<b>Donor</b>" in texts and "<b>Sex</b>" not in texts
-    at.multiselect(key="risk.covariates.os").set_value([]).run()
+    at.multiselect(key="risk_factors.covariates.os").set_value([]).run()
     assert "Choose at least one covariate." in _texts(at)
     assert not _figures(at)
 
 
 def test_reference_level_control(at):
-    at.selectbox(key="risk.ref.lineage").set_value("T-ALL").run()
+    at.selectbox(key="risk_factors.ref.lineage").set_value("T-ALL").run()
     assert not at.exception
     texts = _annotations(_figures(at)["forest"])
     # B-ALL is now the estimated level: its HR is below 1
@@ -105,10 +105,10 @@ def test_reference_level_control(at):
 
 
 def test_numeric_covariate_per_unit_and_cut(at, demo_cohort):
-    at.multiselect(key="risk.covariates.os").set_value(["age_years", "lineage"]).run()
+    at.multiselect(key="risk_factors.covariates.os").set_value(["age_years", "lineage"]).run()
     assert "Age at HSCT2 (years), per 1 year" in _annotations(_figures(at)["forest"])
-    at.radio(key="risk.numeric.age_years").set_value("cut").run()
-    at.number_input(key="risk.cut.age_years").set_value(12.0).run()
+    at.radio(key="risk_factors.numeric.age_years").set_value("cut").run()
+    at.number_input(key="risk_factors.cut.age_years").set_value(12.0).run()
     assert not at.exception
     texts = _annotations(_figures(at)["forest"])
     assert "    ≥12" in texts and "    <12" in texts
@@ -117,7 +117,7 @@ def test_numeric_covariate_per_unit_and_cut(at, demo_cohort):
 
 
 def test_univariable_beside_multivariable(at):
-    at.checkbox(key="risk.univariable").set_value(True).run()
+    at.checkbox(key="risk_factors.univariable").set_value(True).run()
     assert not at.exception
     forest = _figures(at)["forest"]
     assert [t["name"] for t in forest["data"] if t.get("showlegend") and t.get("mode") == "markers"][:2] == [
@@ -125,7 +125,7 @@ def test_univariable_beside_multivariable(at):
 
 
 def test_firth_control(at):
-    at.checkbox(key="risk.firth").set_value(True).run()
+    at.checkbox(key="risk_factors.firth").set_value(True).run()
     assert not at.exception
     forest = _figures(at)["forest"]
     assert "Firth-penalized" in forest["layout"]["title"]["text"]
@@ -135,15 +135,15 @@ def test_firth_control(at):
 def test_subgroup_controls(at):
     sub = _figures(at)["subgroups"]
     assert "atg=yes" in sub["layout"]["title"]["text"]
-    at.selectbox(key="risk.subgroup").set_value("sex").run()
+    at.selectbox(key="risk_factors.subgroup").set_value("sex").run()
     assert not at.exception
     sub = _figures(at)["subgroups"]
     assert "sex=male" in sub["layout"]["title"]["text"]
-    at.multiselect(key="risk.subgroup_by").set_value(["lineage"]).run()
+    at.multiselect(key="risk_factors.subgroup_by").set_value(["lineage"]).run()
     texts = _annotations(_figures(at)["subgroups"])
     assert any(t.startswith("<b>Lineage  (interaction p =") for t in texts)
     assert not any(t.startswith("<b>ATG") for t in texts)
-    at.multiselect(key="risk.subgroup_by").set_value([]).run()
+    at.multiselect(key="risk_factors.subgroup_by").set_value([]).run()
     assert "subgroups" not in _figures(at)
 
 
@@ -165,7 +165,7 @@ def test_separation_is_explained_not_shown_as_a_result(open_app, demo_cohort):
     cohort.loc[cohort["lineage"] == "T-ALL", "death"] = 0
     active = ActiveData(cohort, DataSource("no T-ALL deaths", is_demo=False))
     at = open_app(PAGE, session={"_active_data": active})
-    at.multiselect(key="risk.covariates.os").set_value(["lineage", "age_years"]).run()
+    at.multiselect(key="risk_factors.covariates.os").set_value(["lineage", "age_years"]).run()
     assert not at.exception
     texts = _texts(at)
     assert "No events among the" in texts and "Lineage = T-ALL" in texts
@@ -174,7 +174,7 @@ def test_separation_is_explained_not_shown_as_a_result(open_app, demo_cohort):
     assert any("not estimable" in t for t in _annotations(forest))
     plotted = [x for t in forest["data"] if t.get("mode") == "markers" for x in _numbers(t["x"])]
     assert max(plotted) < 100  # the diverging estimate is never drawn
-    at.checkbox(key="risk.firth").set_value(True).run()
+    at.checkbox(key="risk_factors.firth").set_value(True).run()
     assert not at.exception
     assert not any("not estimable" in t for t in _annotations(_figures(at)["forest"]))
 
@@ -201,6 +201,6 @@ def test_unfittable_model_gives_a_message(open_app, demo_cohort):
     one = demo_cohort.sort_values("followup_months")["patient_id"].iloc[0]
     lineage = demo_cohort.loc[demo_cohort["patient_id"] == one, "lineage"].iloc[0]
     at.multiselect(key="flt_lineage").set_value([lineage]).run()
-    at.multiselect(key="risk.covariates.os").set_value(["lineage"]).run()
+    at.multiselect(key="risk_factors.covariates.os").set_value(["lineage"]).run()
     assert not at.exception
     assert "cannot be fitted" in _texts(at)
