@@ -243,3 +243,25 @@ def test_uploads_are_never_cached_between_users():
     for path in (PAGES / "data.py", PAGES / "_context.py"):
         text = path.read_text()
         assert "st.cache_data" not in text and "st.cache_resource" not in text, path
+
+
+@pytest.mark.parametrize("page", [
+    "overview", "survival", "relapse",
+    pytest.param("risk_factors", marks=pytest.mark.xfail(
+        strict=True, reason="pages/risk_factors.py offers age_group when the data have no age_years "
+                            "(KeyError 'age_group'); reported to the lead")),
+])
+@pytest.mark.parametrize("file_name", ["bmt.sav", "cgvhd.xlsx"])
+def test_the_views_run_on_public_transplant_data(open_app, file_name, page):
+    """The acceptance files, mapped in the UI with their saved mappings, drive every view."""
+    at = _upload(open_app("data"), file_name, (TRANSPLANT / file_name).read_bytes())
+    mapping = TRANSPLANT / f"{file_name.split('.')[0]}.mapping.json"
+    at.file_uploader(key="data_mapping_file").set_value((mapping.name, mapping.read_bytes(), "application/json")).run()
+    at.button(key="data_use").click().run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception[0].message
+    assert f"Your data: {file_name}" in _banner(at)
+    if page == "survival":
+        endpoints = at.radio(key="survival.endpoint").options
+        assert ("OS" in endpoints) == file_name.startswith("cgvhd")  # cause-coded data have no OS after relapse
