@@ -247,7 +247,10 @@ def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = N
             from analysis.mapping_proposal import propose_mapping
 
             missing = [c for c in REQUIRED_FIELDS if c not in raw.frame.columns]
-            proposal = suggest_command_line(propose_mapping(raw.frame))
+            proposed = propose_mapping(raw.frame)
+            proposal = suggest_command_line(proposed)
+            if proposed.time_unit is None and proposed.time_form != "dates":
+                proposal += " --time-unit days|weeks|months|years"
             raise MappingError(
                 f"{raw.file_name} is not in the cohort format (no column {', '.join(missing)}): "
                 f"describe it with --mapping FILE or --map FIELD=COLUMN"
