@@ -24,6 +24,8 @@ import pandas as pd
 from analysis.cohort import CohortError, load_demo_cohort
 from analysis.filters import apply_filter, from_query_params, parse_query_string, with_age_group
 
+MAX_PROBLEMS_SHOWN = 10
+
 
 def _jsonable(value: Any) -> Any:
     """NaN and infinities become null, numpy scalars plain numbers."""
@@ -59,6 +61,8 @@ def _common_options() -> argparse.ArgumentParser:
                       help="unit of the mapped time columns")
     data.add_argument("--categorical", metavar="COL", action="append", default=[],
                       help="treat a numeric column as categorical (repeatable, or comma-separated)")
+    data.add_argument("--strict", action="store_true",
+                      help="stop on any validation problem instead of excluding the flagged rows")
     data.add_argument("--filters", metavar="QUERY", default="",
                       help='share-link query, e.g. "lineage=T-ALL&age=10-18"')
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -81,10 +85,15 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
         from analysis.mapping import load_cohort_for_cli
 
         loaded = load_cohort_for_cli(args.data, mapping_file=args.mapping, maps=tuple(args.map),
-                                     time_unit=args.time_unit, categorical=tuple(categorical))
+                                     time_unit=args.time_unit, categorical=tuple(categorical),
+                                     exclude_flagged=not args.strict)
         cohort = loaded.cohort
         if loaded.n_excluded:
-            notes.append(f"{loaded.n_excluded} row(s) excluded by validation")
+            notes.append(f"{loaded.n_excluded} row(s) excluded by validation (--strict stops instead):")
+            notes += [f"  row {p.row}, {p.column} = {p.value!r}: {p.problem}"
+                      for p in loaded.problems.head(MAX_PROBLEMS_SHOWN).itertuples(index=False)]
+            if len(loaded.problems) > MAX_PROBLEMS_SHOWN:
+                notes.append(f"  … and {len(loaded.problems) - MAX_PROBLEMS_SHOWN} more problem(s)")
     for column in categorical:
         if column in cohort:
             cohort[column] = cohort[column].map(lambda v: v if pd.isna(v) else f"{v:g}"
@@ -182,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         cohort, notes = _load(args)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         if args.command == "calibration" and args.data is not None:
             raise CohortError("calibration compares the demo cohort with the paper; it takes no --data")
         result = _jsonable(COMMANDS[args.command](args, cohort))
@@ -189,8 +200,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {message}", file=sys.stderr)
         return 2
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
     if args.json:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
         print()

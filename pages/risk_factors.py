@@ -26,7 +26,7 @@ stop_if_empty(view)
 
 # ------------------------------------------------------------------ model controls
 endpoints = (["os"] if has_overall_survival(view.full) else []) + ["rfs", "relapse", "nrm"]
-available = ["age_group"] + [c for c in covariates(view.full) if c != "age_group"]
+available = (["age_group"] if "age_group" in view.full else []) + [c for c in covariates(view.full) if c != "age_group"]
 top = st.columns([1, 3])
 with top[0]:
     persist("risk_factors.endpoint", endpoints[0], endpoints)

@@ -73,3 +73,68 @@ def test_module_entry_point_runs():
                           check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["n"] == 75
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "cohort.csv"
+    path.write_text(text)
+    return str(path)
+
+
+BAD = ("patient_id,followup_months,death,relapse,relapse_months\n"
+       "1,10,1,0,\n2,-3,0,0,\n3,5,1,1,9\n4,20,0,0,\n")
+
+
+def test_flagged_rows_are_excluded_and_listed(capsys, tmp_path):
+    code, result, err = _run(capsys, "summary", "--data", _write(tmp_path, BAD), "--json")
+    assert code == 0
+    assert result["n"] == 2
+    assert "2 row(s) excluded by validation" in err
+    assert "row 2, followup_months = '-3': negative follow-up time" in err
+
+
+def test_strict_stops_on_problems(capsys, tmp_path):
+    code, out, err = _run(capsys, "summary", "--data", _write(tmp_path, BAD), "--strict")
+    assert code == 2 and out == ""
+    assert "error: 2 problem(s)" in err
+
+
+def test_km_json_has_the_documented_shape(capsys, demo_cohort):
+    code, result, _ = _run(capsys, "km", "--endpoint", "rfs", "--group", "lineage", "--times", "12,60", "--json")
+    assert code == 0
+    assert result["endpoint"] == "rfs" and result["n"] == 75
+    assert [g["group"] for g in result["groups"]] == ["B-ALL", "T-ALL"]
+    assert sum(g["n"] for g in result["groups"]) == 75
+    assert [a["time"] for a in result["groups"][0]["at"]] == [12, 60]
+    assert set(result["logrank"]) == {"statistic", "df", "p"} and result["logrank"]["df"] == 1
+    assert result["followup_median"] > 0
+
+
+def test_km_without_group_is_one_group_all(capsys):
+    code, result, _ = _run(capsys, "km", "--json")
+    assert code == 0
+    assert [g["group"] for g in result["groups"]] == ["all"]
+    assert result["logrank"] is None
+
+
+def test_cif_json_shape_and_gray_only_with_group(capsys):
+    code, result, _ = _run(capsys, "cif", "--json")
+    assert code == 0 and result["gray"] is None
+    causes = result["groups"][0]["causes"]
+    assert causes["relapse"]["events"] == 27
+    code, grouped, _ = _run(capsys, "cif", "--group", "age_group", "--json")
+    assert set(grouped["gray"]) == {"relapse", "nrm"}
+    assert grouped["gray"]["relapse"]["df"] == 1
+
+
+def test_cox_json_terms_and_reference(capsys):
+    code, result, _ = _run(capsys, "cox", "--endpoint", "os", "--covariates", "lineage,age_years",
+                           "--reference", "lineage=T-ALL", "--json")
+    assert code == 0
+    assert [t["term"] for t in result["terms"]] == ["lineage=B-ALL", "age_years"]
+    assert result["lr_test"]["df"] == 2
+
+
+def test_cox_bad_reference_is_a_message(capsys):
+    code, _, err = _run(capsys, "cox", "--covariates", "lineage", "--reference", "lineage")
+    assert code == 2 and "--reference expects COL=LEVEL" in err

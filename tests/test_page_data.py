@@ -245,12 +245,7 @@ def test_uploads_are_never_cached_between_users():
         assert "st.cache_data" not in text and "st.cache_resource" not in text, path
 
 
-@pytest.mark.parametrize("page", [
-    "overview", "survival", "relapse",
-    pytest.param("risk_factors", marks=pytest.mark.xfail(
-        strict=True, reason="pages/risk_factors.py offers age_group when the data have no age_years "
-                            "(KeyError 'age_group'); reported to the lead")),
-])
+@pytest.mark.parametrize("page", ["overview", "survival", "relapse", "risk_factors"])
 @pytest.mark.parametrize("file_name", ["bmt.sav", "cgvhd.xlsx"])
 def test_the_views_run_on_public_transplant_data(open_app, file_name, page):
     """The acceptance files, mapped in the UI with their saved mappings, drive every view."""
