@@ -260,6 +260,15 @@ def as_cohort(df: pd.DataFrame) -> pd.DataFrame:
             f"{len(problems)} problem(s) in the cohort, e.g. {where}{first['column']}: {first['problem']}",
             problems,
         )
+    return normalise_cohort(df)
+
+
+def normalise_cohort(df: pd.DataFrame) -> pd.DataFrame:
+    """The type normalisation of :func:`as_cohort`, for rows :func:`cohort_problems` found clean.
+
+    Callers that have just run :func:`cohort_problems` themselves (the upload
+    check) use this to avoid validating the same rows twice.
+    """
     out = df.copy()
     out["patient_id"] = out["patient_id"].astype(str)
     out["followup_months"] = out["followup_months"].astype(float)

@@ -34,8 +34,8 @@ from analysis.cohort import (
     STANDARD_LEVELS,
     STANDARD_NUMERIC,
     CohortError,
-    as_cohort,
     cohort_problems,
+    normalise_cohort,
 )
 from analysis.loading import read_data_path
 from analysis.mapping import (
@@ -122,7 +122,7 @@ class CheckedUpload:
         frame = self.mapped.frame.drop(index=self.flagged_rows)
         if frame.empty:
             raise CohortError("Every row has a problem: nothing is left to analyse.", self.problems)
-        return as_cohort(frame)
+        return normalise_cohort(frame)  # the rows left passed cohort_problems in check_upload
 
 
 def check_upload(frame: pd.DataFrame, mapping: ColumnMapping) -> CheckedUpload:
