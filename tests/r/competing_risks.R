@@ -1,6 +1,7 @@
 # Reference values for analysis/competing_risks.py, frozen as JSON fixtures.
 #
 # Run from the repository root:  Rscript tests/r/competing_risks.R
+# Needs the R package jsonlite (Debian: apt-get install r-cran-jsonlite) to write the JSON.
 # Writes tests/fixtures/competing_risks/<name>.csv (the data) and <name>.json
 # (cmprsk output). Made with R 4.x, survival 3.5-3, cmprsk 2.2-11.
 #
@@ -15,24 +16,11 @@ suppressPackageStartupMessages({
 out_dir <- file.path("tests", "fixtures", "competing_risks")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 
-# jsonlite is not installed: a small writer is enough for numbers, strings and lists.
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    inner <- vapply(x, to_json, character(1))
-    if (is.null(names(x))) return(paste0("[", paste(inner, collapse = ","), "]"))
-    return(paste0("{", paste0('"', names(x), '":', inner, collapse = ","), "}"))
-  }
-  if (is.character(x)) {
-    s <- paste0('"', x, '"')
-  } else {
-    s <- ifelse(is.na(x), "null", formatC(as.numeric(x), digits = 17, format = "g"))
-    s <- trimws(s)
-  }
-  if (length(x) == 1 && is.null(attr(x, "as_array"))) return(s)
-  paste0("[", paste(s, collapse = ","), "]")
+# jsonlite writes the JSON: numbers to 15 significant digits (digits = NA, jsonlite's maximum),
+# length-1 vectors as scalars unless wrapped in I(), NA/NaN/Inf and NULL as null.
+write_fixture <- function(x, path) {
+  jsonlite::write_json(x, path, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = FALSE)
 }
-arr <- function(x) { attr(x, "as_array") <- TRUE; x }
 
 reference <- function(name, time, cause, group, times, rho = 0) {
   d <- data.frame(time = time, cause = cause, group = as.character(group))
@@ -43,11 +31,11 @@ reference <- function(name, time, cause, group, times, rho = 0) {
   tp_all <- timepoints(fit_all, times)
   curves <- list()
   for (nm in setdiff(names(fit), "Tests")) {
-    curves[[nm]] <- list(time = arr(fit[[nm]]$time), est = arr(fit[[nm]]$est), var = arr(fit[[nm]]$var))
+    curves[[nm]] <- list(time = I(fit[[nm]]$time), est = I(fit[[nm]]$est), var = I(fit[[nm]]$var))
   }
   at <- function(tp) {
     res <- list()
-    for (nm in rownames(tp$est)) res[[nm]] <- list(est = arr(unname(tp$est[nm, ])), var = arr(unname(tp$var[nm, ])))
+    for (nm in rownames(tp$est)) res[[nm]] <- list(est = I(unname(tp$est[nm, ])), var = I(unname(tp$var[nm, ])))
     res
   }
   tests <- list()
@@ -60,14 +48,14 @@ reference <- function(name, time, cause, group, times, rho = 0) {
   res <- list(
     call = sprintf("cuminc(time, cause, group, rho = %g); timepoints(fit, times)", rho),
     rho = rho,
-    groups = arr(groups),
-    times = arr(sort(unique(times))),
+    groups = I(groups),
+    times = I(sort(unique(times))),
     curves = curves,
     timepoints = at(tp),
     timepoints_ungrouped = at(tp_all),
     tests = tests
   )
-  writeLines(to_json(res), file.path(out_dir, paste0(name, ".json")))
+  write_fixture(res, file.path(out_dir, paste0(name, ".json")))
   invisible(fit)
 }
 

@@ -1,6 +1,7 @@
 # Reference values for analysis/cox.py and analysis/cox_diagnostics.py, frozen as JSON fixtures.
 #
 # Run from the repository root:  Rscript tests/r/cox.R
+# Needs the R package jsonlite (Debian: apt-get install r-cran-jsonlite) to write the JSON.
 # Writes tests/fixtures/cox/<name>.csv (the data as the Python side reads it) and
 # <name>.json (the model spec in the dashboard's words plus R's output).
 # Made with R 4.x, survival 3.5-3: coxph(..., ties = "efron"), cox.zph(fit) (transform = "km",
@@ -16,28 +17,25 @@ suppressPackageStartupMessages(library(survival))
 out_dir <- file.path("tests", "fixtures", "cox")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 
-# jsonlite is not installed: a small writer is enough for numbers, strings and lists.
-to_json <- function(x) {
-  if (is.null(x)) return("null")
+# jsonlite writes the JSON: numbers to 15 significant digits (digits = NA, jsonlite's maximum),
+# length-1 vectors as scalars unless wrapped in I(), NA/NaN and NULL as null.
+# JSON has no infinity and na = "null" would turn it into null, so an infinite value (the upper CI
+# limit under separation) is written as the string "Infinity" / "-Infinity", which tests/test_cox.py
+# reads back as a float; an array holding one becomes a list so that its other elements stay numbers.
+inf_as_string <- function(x) {
   if (is.list(x)) {
-    inner <- vapply(x, to_json, character(1))
-    if (is.null(names(x))) return(paste0("[", paste(inner, collapse = ","), "]"))
-    return(paste0("{", paste0('"', names(x), '":', inner, collapse = ","), "}"))
+    x[] <- lapply(x, inf_as_string)
+    return(x)
   }
-  if (is.logical(x)) {
-    s <- ifelse(is.na(x), "null", ifelse(x, "true", "false"))
-  } else if (is.character(x)) {
-    s <- paste0('"', gsub('"', '\\\\"', x), '"')
-  } else {
-    s <- trimws(formatC(as.numeric(x), digits = 17, format = "g"))
-    s[is.infinite(x)] <- ifelse(x[is.infinite(x)] > 0, '"Infinity"', '"-Infinity"')
-    s[is.na(x)] <- "null"
-  }
-  if (length(x) == 0) return("[]")
-  if (length(x) == 1 && is.null(attr(x, "as_array"))) return(s)
-  paste0("[", paste(s, collapse = ","), "]")
+  if (!is.numeric(x) || !any(is.infinite(x))) return(x)
+  s <- ifelse(x > 0, "Infinity", "-Infinity")
+  if (length(x) == 1 && !inherits(x, "AsIs")) return(s)
+  lapply(seq_along(x), function(i) if (is.infinite(x[i])) s[[i]] else unclass(x)[[i]])
 }
-arr <- function(x) { attr(x, "as_array") <- TRUE; x }
+write_fixture <- function(x, path) {
+  jsonlite::write_json(inf_as_string(x), path, digits = NA, auto_unbox = TRUE, na = "null", null = "null",
+                       pretty = FALSE)
+}
 
 level_label <- function(v) {
   # as.character() of a number prints 0.5 as "0.5" and 1 as "1", as the Python design does.
@@ -93,24 +91,24 @@ fit_reference <- function(name, d, time, event, covariates, categorical = charac
     tb <- z$table
     rn <- rownames(tb)
     rn[rn != "GLOBAL"] <- covariates[as.integer(sub("v", "", rn[rn != "GLOBAL"]))]
-    list(term = arr(rn), chisq = arr(unname(tb[, "chisq"])), df = arr(unname(tb[, "df"])),
-         p = arr(unname(tb[, "p"])))
+    list(term = I(rn), chisq = I(unname(tb[, "chisq"])), df = I(unname(tb[, "df"])),
+         p = I(unname(tb[, "p"])))
   }, error = function(e) NULL)
   res <- list(
     name = name,
     note = note,
     call = paste0("coxph(", deparse(fml), ", ties = \"efron\")  # v1..vk = ",
                   paste(covariates, collapse = ", ")),
-    spec = list(duration = time, event = event, covariates = arr(covariates),
-                categorical = arr(as.character(categorical)), reference = if (length(reference)) reference else NULL,
+    spec = list(duration = time, event = event, covariates = I(covariates),
+                categorical = I(as.character(categorical)), reference = if (length(reference)) reference else NULL,
                 cuts = if (length(cuts)) cuts else NULL),
     n = fit$n, events = fit$nevent, iter = fit$iter,
-    warnings = arr(warn),
-    terms = arr(terms),
-    coef = arr(unname(cf[, "coef"])), se = arr(unname(cf[, "se(coef)"])),
-    hr = arr(unname(cf[, "exp(coef)"])), lower = arr(unname(ci[, "lower .95"])),
-    upper = arr(unname(ci[, "upper .95"])), z = arr(unname(cf[, "z"])), p = arr(unname(cf[, "Pr(>|z|)"])),
-    loglik = arr(fit$loglik),
+    warnings = I(warn),
+    terms = I(terms),
+    coef = I(unname(cf[, "coef"])), se = I(unname(cf[, "se(coef)"])),
+    hr = I(unname(cf[, "exp(coef)"])), lower = I(unname(ci[, "lower .95"])),
+    upper = I(unname(ci[, "upper .95"])), z = I(unname(cf[, "z"])), p = I(unname(cf[, "Pr(>|z|)"])),
+    loglik = I(fit$loglik),
     lr_test = list(statistic = unname(s$logtest["test"]), df = unname(s$logtest["df"]),
                    p = unname(s$logtest["pvalue"])),
     score_test = list(statistic = unname(s$sctest["test"]), df = unname(s$sctest["df"]),
@@ -122,7 +120,7 @@ fit_reference <- function(name, d, time, event, covariates, categorical = charac
                               tied_y = unname(fit$concordance["tied.y"])),
     zph = zph
   )
-  writeLines(to_json(res), file.path(out_dir, paste0(name, ".json")), useBytes = TRUE)
+  write_fixture(res, file.path(out_dir, paste0(name, ".json")))
   invisible(fit)
 }
 
@@ -213,13 +211,13 @@ firth_reference <- function(name, d, time, event, covariates, categorical = char
   res <- list(
     name = name,
     call = "optim(pll, BFGS): pll(beta) = coxph(init = beta, iter.max = 0)$loglik[2] + 0.5 log det solve(var)",
-    spec = list(duration = time, event = event, covariates = arr(covariates),
-                categorical = arr(as.character(categorical)), reference = if (length(reference)) reference else NULL),
-    terms = arr(terms), coef = arr(opt$par), penalized_loglik = opt$value,
-    gradient = arr(grad(opt$par)), loglik = f$loglik[2], se = arr(sqrt(diag(f$var))),
+    spec = list(duration = time, event = event, covariates = I(covariates),
+                categorical = I(as.character(categorical)), reference = if (length(reference)) reference else NULL),
+    terms = I(terms), coef = I(opt$par), penalized_loglik = opt$value,
+    gradient = I(grad(opt$par)), loglik = f$loglik[2], se = I(sqrt(diag(f$var))),
     convergence = opt$convergence
   )
-  writeLines(to_json(res), file.path(out_dir, paste0(name, ".json")), useBytes = TRUE)
+  write_fixture(res, file.path(out_dir, paste0(name, ".json")))
 }
 
 firth_reference("firth_separation", sep, "time", "status", c("group", "x"), categorical = c("group"))
@@ -243,8 +241,8 @@ inter <- coxph(Surv(time, status) ~ trt_f * cell_f, data = vet, ties = "efron")
 a <- anova(main, inter)
 write.csv(vet[, c("time", "status", "trt", "celltype")], file.path(out_dir, "veteran_subgroups.csv"),
           row.names = FALSE)
-writeLines(to_json(list(
+write_fixture(list(
   call = "coxph(Surv(time, status) ~ trt, subset = celltype == l); anova(coxph(~ trt + celltype), coxph(~ trt * celltype))",
   factor = "trt", by = "celltype", subgroups = sub_rows,
   interaction = list(statistic = a$Chisq[2], df = a$Df[2], p = a$`Pr(>|Chi|)`[2])
-)), file.path(out_dir, "veteran_subgroups.json"), useBytes = TRUE)
+), file.path(out_dir, "veteran_subgroups.json"))

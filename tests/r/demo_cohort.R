@@ -2,6 +2,7 @@
 # tests/test_calibration.py), frozen as a JSON fixture.
 #
 # Run from the repository root:  Rscript tests/r/demo_cohort.R
+# Needs the R package jsonlite (Debian: apt-get install r-cran-jsonlite) to write the JSON.
 # Reads  data/demo_cohort.csv (the committed demo cohort; its MD5 is stored in the fixture so that
 #        the tests notice when the cohort is regenerated and this script must be rerun).
 # Writes tests/fixtures/demo_cohort/r_reference.json. Made with R 4.x and survival 3.5-3.
@@ -22,23 +23,11 @@ out_dir <- file.path("tests", "fixtures", "demo_cohort")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 csv <- file.path("data", "demo_cohort.csv")
 
-# jsonlite is not installed: a small writer is enough for numbers, strings and lists.
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    inner <- vapply(x, to_json, character(1))
-    if (is.null(names(x))) return(paste0("[", paste(inner, collapse = ","), "]"))
-    return(paste0("{", paste0('"', names(x), '":', inner, collapse = ","), "}"))
-  }
-  if (is.character(x)) {
-    s <- paste0('"', gsub('"', '\\\\"', x), '"')
-  } else {
-    s <- ifelse(!is.finite(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
-  }
-  if (length(x) == 1 && is.null(attr(x, "as_array"))) return(s)
-  paste0("[", paste(s, collapse = ","), "]")
+# jsonlite writes the JSON: numbers to 15 significant digits (digits = NA, jsonlite's maximum),
+# length-1 vectors as scalars unless wrapped in I(), NA/NaN/Inf and NULL as null.
+write_fixture <- function(x, path) {
+  jsonlite::write_json(x, path, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = FALSE)
 }
-arr <- function(x) { x <- as.vector(x); attr(x, "as_array") <- TRUE; x }
 
 d <- read.csv(csv, stringsAsFactors = FALSE)
 d$rfs_time <- ifelse(d$relapse == 1, d$relapse_months, d$followup_months)
@@ -51,17 +40,17 @@ times <- c(12, 24, 60)
 
 km <- function(time, event) {
   s <- summary(survfit(Surv(time, event) ~ 1, conf.type = "log-log"), times = times)
-  list(months = arr(s$time), surv = arr(s$surv), lower = arr(s$lower), upper = arr(s$upper),
-       n_risk = arr(s$n.risk))
+  list(months = I(s$time), surv = I(s$surv), lower = I(s$lower), upper = I(s$upper),
+       n_risk = I(s$n.risk))
 }
 
 cox <- function(formula) {
   fit <- coxph(formula, data = d, ties = "efron")
   s <- summary(fit)
-  list(term = arr(rownames(s$coefficients)), coef = arr(s$coefficients[, "coef"]),
-       hr = arr(s$coefficients[, "exp(coef)"]), se = arr(s$coefficients[, "se(coef)"]),
-       p = arr(s$coefficients[, "Pr(>|z|)"]), lower = arr(s$conf.int[, "lower .95"]),
-       upper = arr(s$conf.int[, "upper .95"]), n = fit$n, events = fit$nevent)
+  list(term = I(rownames(s$coefficients)), coef = I(s$coefficients[, "coef"]),
+       hr = I(s$coefficients[, "exp(coef)"]), se = I(s$coefficients[, "se(coef)"]),
+       p = I(s$coefficients[, "Pr(>|z|)"]), lower = I(s$conf.int[, "lower .95"]),
+       upper = I(s$conf.int[, "upper .95"]), n = fit$n, events = fit$nevent)
 }
 
 reverse <- survfit(Surv(followup_months, 1 - death) ~ 1, data = d)
@@ -83,5 +72,5 @@ ref <- list(
     rfs = cox(Surv(rfs_time, rfs_event) ~ age10 + lineage)
   )
 )
-writeLines(to_json(ref), file.path(out_dir, "r_reference.json"))
+write_fixture(ref, file.path(out_dir, "r_reference.json"))
 cat("wrote", file.path(out_dir, "r_reference.json"), "\n")

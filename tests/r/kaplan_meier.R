@@ -1,6 +1,7 @@
 # Reference values for analysis/kaplan_meier.py and analysis/logrank.py, frozen as JSON fixtures.
 #
 # Run from the repository root:  Rscript tests/r/kaplan_meier.R
+# Needs the R package jsonlite (Debian: apt-get install r-cran-jsonlite) to write the JSON.
 # Reads  tests/fixtures/kaplan_meier/waltons.csv (lifelines.datasets.load_waltons(), exported with
 #        pandas: columns T, E, group) and tests/fixtures/kaplan_meier/demo_cohort.csv (a frozen copy
 #        of data/demo_cohort.csv, so later recalibrations of the demo do not invalidate the fixtures).
@@ -26,24 +27,11 @@ suppressPackageStartupMessages(library(survival))
 out_dir <- file.path("tests", "fixtures", "kaplan_meier")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 
-# jsonlite is not installed: a small writer is enough for numbers, strings and lists.
-# NA, NaN and Inf become null.
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    inner <- vapply(x, to_json, character(1))
-    if (is.null(names(x))) return(paste0("[", paste(inner, collapse = ","), "]"))
-    return(paste0("{", paste0('"', names(x), '":', inner, collapse = ","), "}"))
-  }
-  if (is.character(x)) {
-    s <- paste0('"', gsub('"', '\\\\"', x), '"')
-  } else {
-    s <- ifelse(!is.finite(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
-  }
-  if (length(x) == 1 && is.null(attr(x, "as_array"))) return(s)
-  paste0("[", paste(s, collapse = ","), "]")
+# jsonlite writes the JSON: numbers to 15 significant digits (digits = NA, jsonlite's maximum),
+# length-1 vectors as scalars unless wrapped in I(), NA/NaN/Inf and NULL as null.
+write_fixture <- function(x, path) {
+  jsonlite::write_json(x, path, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = FALSE)
 }
-arr <- function(x) { x <- as.vector(x); attr(x, "as_array") <- TRUE; x }
 
 curve_reference <- function(time, event, times) {
   fit <- survfit(Surv(time, event) ~ 1, conf.type = "log-log")
@@ -53,17 +41,17 @@ curve_reference <- function(time, event, times) {
   q <- quantile(fit, probs = c(0.25, 0.5, 0.75))
   list(
     n = length(time), events = sum(event),
-    time = arr(fit$time), n_risk = arr(fit$n.risk), n_event = arr(fit$n.event),
-    n_censor = arr(fit$n.censor), surv = arr(fit$surv),
+    time = I(fit$time), n_risk = I(fit$n.risk), n_event = I(fit$n.event),
+    n_censor = I(fit$n.censor), surv = I(fit$surv),
     # summary.survfit prints the SE of S: surv * std.err (std.err is on the log scale).
-    std_err = arr(fit$surv * fit$std.err),
-    lower = arr(fit$lower), upper = arr(fit$upper),
-    lower_log = arr(fit_log$lower), upper_log = arr(fit_log$upper),
-    lower_plain = arr(fit_plain$lower), upper_plain = arr(fit_plain$upper),
-    summary = list(requested = arr(times), time = arr(s$time), surv = arr(s$surv), lower = arr(s$lower),
-                   upper = arr(s$upper), std_err = arr(s$std.err), n_risk = arr(s$n.risk)),
-    quantile = list(probs = arr(c(0.25, 0.5, 0.75)), time = arr(q$quantile), lower = arr(q$lower),
-                    upper = arr(q$upper))
+    std_err = I(fit$surv * fit$std.err),
+    lower = I(fit$lower), upper = I(fit$upper),
+    lower_log = I(fit_log$lower), upper_log = I(fit_log$upper),
+    lower_plain = I(fit_plain$lower), upper_plain = I(fit_plain$upper),
+    summary = list(requested = I(times), time = I(s$time), surv = I(s$surv), lower = I(s$lower),
+                   upper = I(s$upper), std_err = I(s$std.err), n_risk = I(s$n.risk)),
+    quantile = list(probs = I(c(0.25, 0.5, 0.75)), time = I(q$quantile), lower = I(q$lower),
+                    upper = I(q$upper))
   )
 }
 
@@ -91,15 +79,15 @@ fleming_harrington <- function(time, event, group, p, q) {
   u <- o_minus_e[-1]
   chisq <- sum(solve(v[-1, -1, drop = FALSE], u) * u)
   list(p = p, q = q, chisq = chisq, df = k - 1, pvalue = pchisq(chisq, k - 1, lower.tail = FALSE),
-       o_minus_e = arr(o_minus_e))
+       o_minus_e = I(o_minus_e))
 }
 
 group_tests <- function(time, event, group) {
   sd <- lapply(c(0, 1), function(rho) {
     d <- survdiff(Surv(time, event) ~ group, rho = rho)
     df <- sum(d$exp > 0) - 1
-    list(rho = rho, chisq = d$chisq, df = df, pvalue = d$pvalue, n = arr(as.vector(d$n)),
-         observed = arr(d$obs), expected = arr(d$exp), var = lapply(seq_len(nrow(d$var)), function(i) arr(d$var[i, ])))
+    list(rho = rho, chisq = d$chisq, df = df, pvalue = d$pvalue, n = I(as.vector(d$n)),
+         observed = I(d$obs), expected = I(d$exp), var = lapply(seq_len(nrow(d$var)), function(i) I(d$var[i, ])))
   })
   fh <- list(fleming_harrington(time, event, group, 0, 0), fleming_harrington(time, event, group, 1, 0),
              fleming_harrington(time, event, group, 0, 1), fleming_harrington(time, event, group, 1, 1))
@@ -107,7 +95,7 @@ group_tests <- function(time, event, group) {
   scores <- seq_along(levels(group))
   u <- sum(scores * (d0$obs - d0$exp))
   v <- as.numeric(t(scores) %*% d0$var %*% scores)
-  trend <- list(scores = arr(scores), statistic = u^2 / v, df = 1,
+  trend <- list(scores = I(scores), statistic = u^2 / v, df = 1,
                 pvalue = pchisq(u^2 / v, 1, lower.tail = FALSE))
   levs <- levels(group)
   pairs <- combn(seq_along(levs), 2)
@@ -126,8 +114,8 @@ write_case <- function(name, time, event, group = NULL, times, description) {
   time <- time[keep]
   event <- event[keep]
   res <- list(name = name, description = description,
-              data = list(time = arr(time), event = arr(event),
-                          group = if (is.null(group)) NULL else arr(as.character(group[keep]))),
+              data = list(time = I(time), event = I(event),
+                          group = if (is.null(group)) NULL else I(as.character(group[keep]))),
               followup_median = unname(quantile(survfit(Surv(time, 1 - event) ~ 1), 0.5, conf.int = FALSE)))
   if (is.null(group)) {
     res$groups <- list("all")
@@ -139,7 +127,7 @@ write_case <- function(name, time, event, group = NULL, times, description) {
     res$curves <- lapply(levels(g), function(l) curve_reference(time[g == l], event[g == l], times))
     res$tests <- group_tests(time, event, g)
   }
-  writeLines(to_json(res), file.path(out_dir, paste0(name, ".json")))
+  write_fixture(res, file.path(out_dir, paste0(name, ".json")))
 }
 
 # Public data sets with ties and censoring -----------------------------------------------------

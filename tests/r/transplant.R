@@ -2,6 +2,7 @@
 #
 # Run from the repository root, after tests/fixtures/transplant/export.py:
 #     Rscript tests/r/transplant.R
+# Needs the R package jsonlite (Debian: apt-get install r-cran-jsonlite) to write the JSON.
 # Reads the exported public transplant files (bmt.csv, cgvhd.tsv), derives the
 # endpoints here, independently of the Python mapping, and writes
 # tests/fixtures/transplant/r_reference.json. Made with R 4.x, survival 3.5-3, cmprsk 2.2-11.
@@ -19,24 +20,11 @@ suppressPackageStartupMessages({
 
 dir <- file.path("tests", "fixtures", "transplant")
 
-# jsonlite is not installed: a small writer is enough for numbers, strings and lists.
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    inner <- vapply(x, to_json, character(1))
-    if (is.null(names(x))) return(paste0("[", paste(inner, collapse = ","), "]"))
-    return(paste0("{", paste0('"', names(x), '":', inner, collapse = ","), "}"))
-  }
-  if (is.character(x)) {
-    s <- paste0('"', x, '"')
-  } else {
-    s <- ifelse(is.na(x), "null", formatC(as.numeric(x), digits = 17, format = "g"))
-    s <- trimws(s)
-  }
-  if (length(x) == 1 && is.null(attr(x, "as_array"))) return(s)
-  paste0("[", paste(s, collapse = ","), "]")
+# jsonlite writes the JSON: numbers to 15 significant digits (digits = NA, jsonlite's maximum),
+# length-1 vectors as scalars unless wrapped in I(), NA/NaN/Inf and NULL as null.
+write_fixture <- function(x, path) {
+  jsonlite::write_json(x, path, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = FALSE)
 }
-arr <- function(x) { attr(x, "as_array") <- TRUE; x }
 
 # survfit(conf.type = "log-log") at landmarks inside each group's follow-up, median with CI.
 km <- function(time, event, group, times) {
@@ -45,8 +33,8 @@ km <- function(time, event, group, times) {
     inside <- times[times <= max(t)]
     s <- summary(fit, times = inside)
     med <- unname(summary(fit)$table[c("median", "0.95LCL", "0.95UCL")])
-    list(n = length(t), events = sum(e), times = arr(s$time), surv = arr(s$surv), lower = arr(s$lower),
-         upper = arr(s$upper), n_risk = arr(s$n.risk), median = arr(med))
+    list(n = length(t), events = sum(e), times = I(s$time), surv = I(s$surv), lower = I(s$lower),
+         upper = I(s$upper), n_risk = I(s$n.risk), median = I(med))
   }
   groups <- list(all = one(time, event))
   for (g in sort(unique(group))) groups[[g]] <- one(time[group == g], event[group == g])
@@ -65,7 +53,7 @@ cif <- function(time, cause, group, times) {
   tp_all <- timepoints(fit_all, times)
   rows <- function(tp) {
     res <- list()
-    for (nm in rownames(tp$est)) res[[nm]] <- list(est = arr(unname(tp$est[nm, ])), var = arr(unname(tp$var[nm, ])))
+    for (nm in rownames(tp$est)) res[[nm]] <- list(est = I(unname(tp$est[nm, ])), var = I(unname(tp$var[nm, ])))
     res
   }
   tests <- list()
@@ -73,7 +61,7 @@ cif <- function(time, cause, group, times) {
     tests[[cs]] <- list(stat = fit$Tests[cs, "stat"], df = fit$Tests[cs, "df"],
                         p = pchisq(fit$Tests[cs, "stat"], fit$Tests[cs, "df"], lower.tail = FALSE))
   }
-  list(call = "cuminc(time, cause, group); timepoints(fit, times)", times = arr(times),
+  list(call = "cuminc(time, cause, group); timepoints(fit, times)", times = I(times),
        groups = rows(tp), all = rows(tp_all), gray = tests)
 }
 
@@ -88,7 +76,7 @@ cox <- function(formula, data) {
                        upper = s$conf.int[i, "upper .95"], p = s$coefficients[i, "Pr(>|z|)"])
   }
   list(call = paste(deparse(formula), collapse = ""), n = fit$n, events = fit$nevent,
-       loglik = arr(fit$loglik), terms = terms)
+       loglik = I(fit$loglik), terms = terms)
 }
 
 # ---------------------------------------------------------------------- bmt
@@ -121,7 +109,7 @@ cg_ref <- list(
   cox_relapse = cox(Surv(rfs_time, cause == 1) ~ dx + tx, cg)
 )
 
-writeLines(to_json(list(
+write_fixture(list(
   made_with = paste(R.version.string, "survival", packageVersion("survival"), "cmprsk", packageVersion("cmprsk")),
   bmt = bmt_ref, cgvhd = cg_ref
-)), file.path(dir, "r_reference.json"))
+), file.path(dir, "r_reference.json"))
