@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import cohort as cohort_model
-from analysis.grouping import GROUP, compare_by
+from analysis.grouping import compare_by
 
 CONF_TYPES = ("log-log", "log", "plain")
 DEFAULT_TIMES = (12.0, 24.0, 60.0)
@@ -408,19 +408,20 @@ def km_report(cohort: pd.DataFrame, endpoint: str, group: str | None = None,
     Medians not reached, and survival beyond the last follow-up, are ``None``.
     ``followup_median`` is the reverse Kaplan-Meier median in months.
     """
-    # Imported here: logrank imports this module for check_survival_data.
-    from analysis.logrank import logrank_test
+    # Imported here: both import this module.
+    from analysis.logrank import LogRankError
+    from analysis.survival_analysis import check_endpoint, compare_survival
 
-    if endpoint not in ("os", "rfs"):
-        raise ValueError(f"Kaplan-Meier endpoints are os and rfs, got {endpoint!r}")
+    check_endpoint(endpoint)
     comparison = compare_by(_with_group_column(cohort, group, age_cut), group)
-    frame = comparison.frame
-    ep = cohort_model.endpoint(cohort, endpoint)
-    labels = None if group is None else frame[GROUP].to_numpy()
-    sub = cohort_model.endpoint(frame, endpoint)
-    curves = fit_by_group(sub.time, sub.event, labels, order=None if group is None else comparison.order)
+    result = compare_survival(comparison, endpoint, cohort=cohort)
+    if result.problems:
+        raise SurvivalDataError(next(iter(result.problems.values())))
+    if group is not None and result.test is None:
+        # A comparison was asked for on the command line: say why there is no test rather than print null.
+        raise LogRankError(result.test_error or "a between-group test needs at least two groups with patients")
     groups = []
-    for km in curves:
+    for km in result.curves:
         m = km.median
         at = km.survival_at(times)
         groups.append({
@@ -432,13 +433,13 @@ def km_report(cohort: pd.DataFrame, endpoint: str, group: str | None = None,
                     "n_at_risk": int(r.n_at_risk)} for r in at.itertuples(index=False)],
         })
     logrank = None
-    if group is not None:
-        test = logrank_test(sub.time, sub.event, labels, order=comparison.order)
+    if result.test is not None:
+        test = result.test
         logrank = {"statistic": _none_if_nan(test.statistic), "df": int(test.df), "p": _none_if_nan(test.p)}
     return {
-        "endpoint": endpoint, "n": len(ep.time), "events": int(ep.event.sum()),
+        "endpoint": endpoint, "n": result.n, "events": result.events,
         "groups": groups, "logrank": logrank,
-        "followup_median": _none_if_nan(median_followup(ep.time, ep.event)),
+        "followup_median": _none_if_nan(result.followup_median),
     }
 
 

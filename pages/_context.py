@@ -29,9 +29,9 @@ in a cache shared between users, never on disk.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -45,6 +45,9 @@ _ACTIVE = "_active_data"
 _KEEP = "_kept_controls"
 _NOTICES = "_notices"
 _DATA_GENERATION = "_data_generation"
+_MEMO = "_session_memo"
+
+T = TypeVar("T")
 
 NO_COMPARISON = "none"
 AGE_GROUP = "age_group"
@@ -168,7 +171,28 @@ def _reset_controls() -> None:
         if isinstance(key, str) and (key.startswith("flt_") or "." in key or key == "_saved"):
             del st.session_state[key]
     st.session_state[_KEEP] = {}
+    st.session_state.pop(_MEMO, None)  # results of the old data
     st.session_state[_DATA_GENERATION] = data_generation() + 1
+
+
+# ------------------------------------------------------------------ per-session results
+
+
+def session_memo(name: str, key: tuple, build: Callable[[], T], size: int = 8) -> T:
+    """This session's last ``size`` results of ``build`` under ``name``, by ``key``.
+
+    A filter toggled back and forth is not recomputed. ``key`` must hold
+    everything the result depends on besides the active data (filters, saved
+    cohorts, controls) and be hashable. Kept in ``st.session_state`` (this
+    user's session only), never in a cache shared between users, since the data
+    may be an upload; dropped whenever the active data change.
+    """
+    store: dict[tuple, Any] = st.session_state.setdefault(_MEMO, {}).setdefault(name, {})
+    if key not in store:
+        if len(store) >= size:
+            store.pop(next(iter(store)))  # the oldest
+        store[key] = build()
+    return store[key]
 
 
 # ------------------------------------------------------------------ notices

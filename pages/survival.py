@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from analysis.cohort import ENDPOINT_NAMES, endpoint, has_overall_survival
+from analysis.cohort import ENDPOINT_NAMES, has_overall_survival
 from analysis.curve_figure import ReferenceMarker, curve_figure, kaplan_meier_curve
-from analysis.grouping import ALL
 from analysis.headline import published_survival
-from analysis.kaplan_meier import (
-    CONF_TYPES,
-    SurvivalDataError,
-    fit_kaplan_meier,
-    landmark_table,
-    median_followup,
-    median_table,
+from analysis.kaplan_meier import CONF_TYPES, SurvivalDataError
+from analysis.survival_analysis import (
+    chi2_text,
+    compare_survival,
+    figure_subtitle,
+    format_landmark_table,
+    format_median_table,
+    format_pairwise_table,
+    format_test_table,
+    group_text,
+    months_text,
 )
-from analysis.logrank import (
-    LogRankError,
-    format_p,
-    logrank_caption,
-    logrank_test,
-    logrank_trend_test,
-    pairwise_logrank,
-)
-from pages._context import SAVED, compare_control, get_view, persist, stop_if_empty
+from pages._context import SAVED, compare_control, get_view, persist, session_memo, stop_if_empty
 
 LANDMARKS = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 UNITS = ["months", "years"]
@@ -90,132 +83,64 @@ with st.expander("Figure and test options", expanded=False):
                                  help="For ordered groups (e.g. age bands): scores 1, 2, … in the legend order.")
 
 # ------------------------------------------------------------------ estimates
-curves, empty = [], []
-for group, rows in comparison.groups():
-    if not len(rows):
-        empty.append(group)
-        continue
-    ep = endpoint(rows, ep_name)
-    try:
-        curves.append(fit_kaplan_meier(ep.time, ep.event, conf_type=conf_type,
-                                       label="All patients" if group == ALL else group))
-    except SurvivalDataError as err:
-        st.warning(f"{group}: {err}.")
-for group in empty:
+rho, gamma = WEIGHTS[weights]
+try:
+    # Depends on the data, the filters and these controls only: the figure options below reuse it.
+    result = session_memo(
+        "survival", (view.filters, view.saved, st.session_state.get("survival.compare"), ep_name, conf_type,
+                     weights, want_trend),
+        lambda: compare_survival(comparison, ep_name, cohort=view.cohort if comparison.by != SAVED else None,
+                                 conf_type=conf_type, rho=rho, gamma=gamma, trend=want_trend))
+except SurvivalDataError as err:
+    st.warning(f"Survival cannot be estimated: {err}.")
+    st.stop()
+for group, problem in result.problems.items():
+    st.warning(f"{group}: {problem}.")
+for group in result.empty:
     st.info(f"{group}: no patients, left out.")
-if not curves:
+if not result.curves:
     st.warning("No group has patients to estimate survival for.")
     st.stop()
-
-test = trend = pairwise = None
-test_note = None
-if len(curves) > 1:
-    if comparison.overlapping:
-        test_note = ("The saved cohorts share patients, so tests between them (which assume independent "
-                     "groups) are not reported. The curves are still valid descriptions of each cohort.")
-    else:
-        everyone = endpoint(comparison.frame, ep_name)
-        labels = comparison.frame["group"].to_numpy()
-        order = [g for g in comparison.order if g not in empty]
-        rho, gamma = WEIGHTS[weights]
-        try:
-            test = logrank_test(everyone.time, everyone.event, labels, rho=rho, gamma=gamma, order=order)
-            if len(curves) > 2:
-                pairwise = pairwise_logrank(everyone.time, everyone.event, labels, rho=rho, gamma=gamma,
-                                            order=order)
-            if want_trend and len(curves) > 2:
-                trend = logrank_trend_test(everyone.time, everyone.event, labels, order=order)
-        except LogRankError as err:
-            test_note = f"The groups cannot be compared: {err}."
 
 # ------------------------------------------------------------------ figure
 references = None
 if view.is_unfiltered_demo and comparison.by != SAVED:
     published = published_survival().get(ep_name, {})
     references = [ReferenceMarker(t, v, f"{t / 12:g} year(s)") for t, v in sorted(published.items())]
-subtitle_parts = [logrank_caption(test)] if test is not None else []
-if trend is not None:
-    subtitle_parts.append(f"trend: χ² = {trend.statistic:.2f}, df = 1, {format_p(trend.p)}")
-subtitle = " · ".join(subtitle_parts) or None
 title = ENDPOINT_NAMES[ep_name] + ("" if comparison.by is None else f" by {comparison.label.lower()}")
 fig = curve_figure(
-    [kaplan_meier_curve(km) for km in curves], y_title=ENDPOINT_NAMES[ep_name], title=title, subtitle=subtitle,
-    time_unit=unit, ci_band=ci_band, cumulative_events=cumulative_events, fade_below=int(fade_below) or None,
-    reference_markers=references, reference_label="Published (Momm et al.), all patients",
-    legend_title=comparison.label if comparison.by else None,
+    [kaplan_meier_curve(km, group_text(km.label)) for km in result.curves], y_title=ENDPOINT_NAMES[ep_name],
+    title=title, subtitle=figure_subtitle(result), time_unit=unit, ci_band=ci_band,
+    cumulative_events=cumulative_events, fade_below=int(fade_below) or None, reference_markers=references,
+    reference_label="Published (Momm et al.), all patients", legend_title=comparison.label if comparison.by else None,
 )
 # theme=None: the figure keeps its own slide styling (fonts, colours) instead of Streamlit's theme.
 st.plotly_chart(fig, width="stretch", key="survival_figure", theme=None)
 if references:
     st.caption("Open diamonds: the paper's published estimates for all 75 patients at 1, 2 and 5 years.")
-if test_note:
-    st.warning(test_note)
+if result.note:
+    st.warning(result.note)
 
 # ------------------------------------------------------------------ tables
-
-
-def _months(x: float) -> str:
-    return "not reached" if not np.isfinite(x) else f"{x:.1f}"
-
-
-def _median_text(m: float, lo: float, hi: float) -> str:
-    if not np.isfinite(m):
-        return "not reached"
-    return f"{m:.1f} ({'–' if not np.isfinite(lo) else f'{lo:.1f}'}–{_months(hi)})"
-
-
-def _survival_text(s: float, lo: float, hi: float) -> str:
-    if not np.isfinite(s):
-        return "beyond follow-up"
-    if not (np.isfinite(lo) and np.isfinite(hi)):  # S = 1 or 0: log-log CI undefined
-        return f"{100 * s:.1f} %"
-    return f"{100 * s:.1f} % ({100 * lo:.1f}–{100 * hi:.1f})"
-
-
-def _p(p: float) -> str:
-    return "–" if not np.isfinite(p) else "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
 left, right = st.columns(2)
 with left:
     st.markdown("**Median survival** (months, 95 % CI as R `quantile.survfit`)")
-    med = median_table(curves)
-    st.dataframe(pd.DataFrame({
-        "Group": med["group"], "n": med["n"], "Events": med["events"],
-        "Median (95 % CI)": [_median_text(m, lo, hi) for m, lo, hi in
-                             zip(med["median"], med["median_lower"], med["median_upper"], strict=True)],
-        "Median follow-up": med["followup_median"].map(_months),
-    }), hide_index=True, width="stretch")
-    all_ep = endpoint(view.cohort if comparison.by != SAVED else comparison.frame, ep_name)
+    st.dataframe(format_median_table(result), hide_index=True, width="stretch")
     st.caption(f"Median follow-up by reverse Kaplan-Meier (censoring as the event): "
-               f"{_months(median_followup(all_ep.time, all_ep.event))} months overall.")
+               f"{months_text(result.followup_median)} months overall.")
 with right:
     st.markdown("**At the landmarks** (survival with 95 % CI, number at risk)")
-    lm = landmark_table(curves, times)
-    st.dataframe(pd.DataFrame({
-        "Group": lm["group"], "Month": lm["time"].map(lambda t: f"{t:g}"),
-        "Survival (95 % CI)": [_survival_text(s, lo, hi)
-                               for s, lo, hi in zip(lm["survival"], lm["lower"], lm["upper"], strict=True)],
-        "At risk": lm["n_at_risk"],
-    }), hide_index=True, width="stretch")
+    st.dataframe(format_landmark_table(result, times), hide_index=True, width="stretch")
 
-if test is not None:
-    st.markdown(f"**{test.method} test**: χ² = {test.statistic:.2f}, df = {test.df}, {format_p(test.p)}")
-    tab = test.table
-    st.dataframe(pd.DataFrame({
-        "Group": tab["group"], "n": tab["n"], "Observed": tab["observed"].round(2),
-        "Expected": tab["expected"].round(2), "O/E": (tab["observed"] / tab["expected"]).round(2),
-    }), hide_index=True, width="stretch")
+if result.test is not None:
+    st.markdown(f"**{result.test.method} test**: {chi2_text(result.test)}")
+    st.dataframe(format_test_table(result.test), hide_index=True, width="stretch")
     if weights != "logrank":
         st.caption("Observed and expected are weighted sums, as R `survdiff(rho = )` reports them.")
-if trend is not None:
-    st.markdown(f"**Test for trend** (scores 1–{len(curves)} in legend order): "
-                f"χ² = {trend.statistic:.2f}, df = 1, {format_p(trend.p)}")
-elif want_trend and len(curves) <= 2:
-    st.caption("The trend test needs at least three ordered groups; with two it equals the log-rank test.")
-if pairwise is not None:
+if result.trend is not None:
+    st.markdown(f"**Test for trend** (scores 1–{len(result.curves)} in legend order): {chi2_text(result.trend)}")
+elif result.trend_note:
+    st.caption(result.trend_note)
+if result.pairwise is not None:
     st.markdown("**Pairwise comparisons** (Holm-adjusted p)")
-    st.dataframe(pd.DataFrame({
-        "Group 1": pairwise["group1"], "Group 2": pairwise["group2"], "χ²": pairwise["statistic"].round(2),
-        "p": pairwise["p"].map(_p), "p (Holm)": pairwise["p_holm"].map(_p),
-    }), hide_index=True, width="stretch")
+    st.dataframe(format_pairwise_table(result.pairwise), hide_index=True, width="stretch")
