@@ -325,3 +325,21 @@ def compare_control(view: View, key_prefix: str) -> Comparison:
     if comparison.n_missing:
         st.caption(f"{comparison.n_missing} patient(s) with unknown {label(choice)} are left out of this comparison.")
     return comparison
+
+
+# ------------------------------------------------------------------ figures
+
+#: The camera button of every figure saves a slide-ready PNG (3× the screen resolution).
+FIGURE_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 3},
+}
+
+
+def show_figure(fig, key: str) -> None:
+    """Render a Plotly figure with its own slide styling and a high-resolution PNG export."""
+    config = {**FIGURE_CONFIG, "toImageButtonOptions": {**FIGURE_CONFIG["toImageButtonOptions"],
+                                                         "filename": f"hsct2-{key}"}}
+    # theme=None: the figure keeps its own fonts and colours instead of Streamlit's theme.
+    st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)
+

@@ -17,7 +17,7 @@ from analysis.relapse_timing import (
     timing_figure,
     timing_histogram,
 )
-from pages._context import compare_control, get_view, persist, session_memo, stop_if_empty
+from pages._context import compare_control, get_view, persist, session_memo, show_figure, stop_if_empty
 
 LANDMARKS = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 
@@ -57,7 +57,7 @@ for tab, cause in zip(st.tabs([CAUSE_TITLES[c] for c in CAUSES]), CAUSES, strict
         if cause in result.problems:
             st.info(result.problems[cause].capitalize() + ".")
         else:
-            st.plotly_chart(result.figures[cause], width="stretch", theme=None, key=f"relapse_cif_{cause}")
+            show_figure(result.figures[cause], key=f"relapse_cif_{cause}")
 
 if result.tests is not None:
     st.markdown("**Gray's test** (do the groups' cumulative incidences differ?)")
@@ -74,7 +74,7 @@ st.dataframe(format_landmark_table(result, times), hide_index=True, width="stret
 
 # ------------------------------------------------------------------ patient states
 st.subheader("Where are the patients now?")
-st.plotly_chart(result.states_figure, width="stretch", theme=None, key="relapse_states")
+show_figure(result.states_figure, key="relapse_states")
 if not result.states_split:
     st.info("These data carry one time and a cause code: whether a patient is alive after a relapse is unknown, "
             "so the split into alive / dead after relapse is unavailable and shown as one band, “relapsed”.")
@@ -114,8 +114,7 @@ except TimingError as err:
 else:
     for note in hist.notes:
         st.info(note)
-    st.plotly_chart(timing_figure(hist, mode=mode, scale=scale, reference=reference), width="stretch",
-                    theme=None, key="relapse_timing")
+    show_figure(timing_figure(hist, mode=mode, scale=scale, reference=reference), key="relapse_timing")
     st.caption(
         "Among patients who relapsed after HSCT2; dashed lines mark each group's median (the plain median of "
         "the observed times, descriptive only: how many relapse is the cumulative incidence above)."
@@ -131,6 +130,5 @@ if "months_hsct1_to_relapse" in view.full:
     except TimingError as err:
         st.info(str(err)[0].upper() + str(err)[1:] + ".")
     else:
-        st.plotly_chart(timing_figure(hist1, mode=mode, scale=scale), width="stretch", theme=None,
-                        key="relapse_timing_hsct1")
+        show_figure(timing_figure(hist1, mode=mode, scale=scale), key="relapse_timing_hsct1")
         st.caption("Shaded: relapse within 6 months of HSCT1 (early relapse), a known risk factor for HSCT2.")

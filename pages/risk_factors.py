@@ -13,7 +13,7 @@ from analysis.risk_factors import (
     published_hazard_ratios,
     subgroup_effects,
 )
-from pages._context import get_view, persist, stop_if_empty
+from pages._context import get_view, persist, show_figure, stop_if_empty
 
 view = get_view()
 st.title("Risk factors")
@@ -94,7 +94,7 @@ else:
     penalty = ", Firth-penalized" if model.penalty else ""
     fig = forest_figure(table, title=f"{ENDPOINT_NAMES[ep]}: Cox model{penalty}", published=markers,
                         subtitle=f"n = {model.n} patients, {model.events} events")
-    st.plotly_chart(fig, width="stretch", theme=None, key="risk_forest")
+    show_figure(fig, key="risk_forest")
 
     stats_col, ph_col = st.columns([1, 1])
     with stats_col:
@@ -141,7 +141,7 @@ else:
             sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effects.term} "
                                     "within subgroups", subtitle="each subgroup fitted alone; interaction p from "
                                     "a likelihood-ratio test of factor × subgroup")
-            st.plotly_chart(sub_fig, width="stretch", theme=None, key="risk_subgroups")
+            show_figure(sub_fig, key="risk_subgroups")
             for row in effects.interaction.itertuples(index=False):
                 if row.note:
                     st.caption(f"{label(row.by)}: {row.note}")

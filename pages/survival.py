@@ -19,7 +19,7 @@ from analysis.survival_analysis import (
     group_text,
     months_text,
 )
-from pages._context import SAVED, compare_control, get_view, persist, session_memo, stop_if_empty
+from pages._context import SAVED, compare_control, get_view, persist, session_memo, show_figure, stop_if_empty
 
 LANDMARKS = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 UNITS = ["months", "years"]
@@ -114,8 +114,7 @@ fig = curve_figure(
     cumulative_events=cumulative_events, fade_below=int(fade_below) or None, reference_markers=references,
     reference_label="Published (Momm et al.), all patients", legend_title=comparison.label if comparison.by else None,
 )
-# theme=None: the figure keeps its own slide styling (fonts, colours) instead of Streamlit's theme.
-st.plotly_chart(fig, width="stretch", key="survival_figure", theme=None)
+show_figure(fig, key="survival_figure")
 if references:
     st.caption("Open diamonds: the paper's published estimates for all 75 patients at 1, 2 and 5 years.")
 if result.note:

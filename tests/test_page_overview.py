@@ -100,3 +100,16 @@ def test_save_and_remove_cohorts_travel_in_the_link(open_app):
     assert _link(at)["cmp"] == ["T cells:lineage=T-ALL", "lineage  B-ALL:lineage=B-ALL"]
     at.button(key="saved_del_0").click().run()
     assert _link(at)["cmp"] == ["lineage  B-ALL:lineage=B-ALL"]
+
+
+@pytest.mark.parametrize("page", ["survival", "relapse", "risk_factors"])
+def test_every_figure_exports_a_slide_ready_png(open_app, page):
+    import json
+
+    at = open_app(page)
+    charts = at.get("plotly_chart")
+    assert charts
+    for chart in charts:
+        options = json.loads(chart.proto.config)["toImageButtonOptions"]
+        assert options["format"] == "png" and options["scale"] >= 3
+        assert options["filename"].startswith("hsct2-")
