@@ -13,7 +13,7 @@ from analysis.risk_factors import (
     published_hazard_ratios,
     subgroup_effects,
 )
-from pages._context import get_view, persist, show_figure, stop_if_empty
+from pages._context import get_view, persist, session_memo, show_figure, stop_if_empty
 
 view = get_view()
 st.title("Risk factors")
@@ -70,7 +70,9 @@ with st.expander("Reference levels, numeric covariates, penalty", expanded=False
     persist("risk_factors.univariable", False)
     show_uni = st.checkbox("Show univariable estimates beside the multivariable ones", key="risk_factors.univariable")
 
-result = analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None)
+# Depends on the data, the filters and the model controls only: display options reuse it.
+result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth),
+                      lambda: analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None))
 
 # ------------------------------------------------------------------ multivariable model
 if result.model is None:
