@@ -98,22 +98,20 @@ else:
                         subtitle=f"n = {model.n} patients, {model.events} events")
     show_figure(fig, key="risk_forest")
 
-    stats_col, ph_col = st.columns([1, 1])
-    with stats_col:
-        st.subheader("Model statistics")
-        st.dataframe(result.statistics(), hide_index=True, width="stretch")
-    with ph_col:
-        st.subheader("Proportional hazards")
-        if result.proportional_hazards is None:
-            st.info("Not tested: the model did not give finite estimates.")
-        else:
-            ph = result.proportional_hazards.table.assign(covariate=lambda d: d["covariate"].map(
-                lambda c: "Global" if c == "GLOBAL" else label(c)))
-            st.dataframe(ph.rename(columns={"covariate": "Covariate", "chisq": "χ²", "verdict": "Verdict"}),
-                         hide_index=True, width="stretch",
-                         column_config={"p": st.column_config.NumberColumn(format="%.3f"),
-                                        "χ²": st.column_config.NumberColumn(format="%.2f")})
-            st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
+    # Full width, one under the other: the plain-language columns need the room.
+    st.subheader("Model statistics")
+    st.dataframe(result.statistics(), hide_index=True, width="stretch")
+    st.subheader("Proportional hazards")
+    if result.proportional_hazards is None:
+        st.info("Not tested: the model did not give finite estimates.")
+    else:
+        ph = result.proportional_hazards.table.assign(covariate=lambda d: d["covariate"].map(
+            lambda c: "Global" if c == "GLOBAL" else label(c)))
+        st.dataframe(ph.rename(columns={"covariate": "Covariate", "chisq": "χ²", "verdict": "Verdict"}),
+                     hide_index=True, width="stretch",
+                     column_config={"p": st.column_config.NumberColumn(format="%.3f"),
+                                    "χ²": st.column_config.NumberColumn(format="%.2f")})
+        st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
 
 for column, problem in result.univariable_problems.items():
     st.info(f"Univariable {label(column)}: {problem}")

@@ -108,8 +108,12 @@ def _wait_for_app(page: Page, timeout: float = 30_000) -> None:
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-testid="stApp"]');
+            // The frame's patient count is on every page; skeletons mean a run is still arriving
+            // (e.g. a deep link handing over to the frame).
             return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                && !document.querySelector('[data-stale="true"]');
+                && !document.querySelector('[data-stale="true"]')
+                && !document.querySelector('[data-testid="stSkeleton"]')
+                && document.querySelector('[data-testid="stSidebar"] [data-testid="stMetricValue"]');
         }""",
         timeout=timeout,
     )
