@@ -380,31 +380,26 @@ def _read_xlsx(content: bytes, file_name: str, sheet: str | None) -> RawTable:
 
 
 def _read_spss(content: bytes, file_name: str) -> RawTable:
-    import pyreadstat
-
-    try:
-        # pyreadstat reads file-like objects directly; value labels replace codes
-        # (what the user sees in SPSS), dates become datetimes.
-        frame, _meta = pyreadstat.read_sav(
-            io.BytesIO(content), apply_value_formats=True, formats_as_category=False,
-            dates_as_pandas_datetime=True,
-        )
-    except Exception as err:
-        raise LoadError(f"{file_name} looks like an SPSS file but could not be read ({_short(err)}).") from None
-    return RawTable(frame, file_name, "sav", "SPSS data file (value labels applied)")
+    return _read_labelled(content, file_name, "sav", "SPSS")
 
 
 def _read_stata(content: bytes, file_name: str) -> RawTable:
+    return _read_labelled(content, file_name, "dta", "Stata")
+
+
+def _read_labelled(content: bytes, file_name: str, kind: str, program: str) -> RawTable:
+    """SPSS or Stata through pyreadstat, from memory: value labels replace codes, dates become datetimes."""
     import pyreadstat
 
+    reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
     try:
-        frame, _meta = pyreadstat.read_dta(
-            io.BytesIO(content), apply_value_formats=True, formats_as_category=False,
-            dates_as_pandas_datetime=True,
-        )
+        # value labels replace codes, as the user sees the data in their program
+        frame, _meta = reader(io.BytesIO(content), apply_value_formats=True, formats_as_category=False,
+                              dates_as_pandas_datetime=True)
     except Exception as err:
-        raise LoadError(f"{file_name} looks like a Stata file but could not be read ({_short(err)}).") from None
-    return RawTable(frame, file_name, "dta", "Stata data file (value labels applied)")
+        raise LoadError(f"{file_name} looks like a{'n' if program == 'SPSS' else ''} {program} file but could "
+                        f"not be read ({_short(err)}).") from None
+    return RawTable(frame, file_name, kind, f"{program} data file (value labels applied)")
 
 
 def _read_parquet(content: bytes, file_name: str) -> RawTable:
