@@ -134,7 +134,9 @@ else:
     spec_of = {s.column: s for s in specs}
     if by:
         try:
-            effects = subgroup_effects(view.cohort, ep, spec_of[factor], [spec_of[b] for b in by])
+            effects = session_memo("risk_factors.subgroups", (view.filters, ep, spec_of[factor],
+                                                               tuple(spec_of[b] for b in by)),
+                                   lambda: subgroup_effects(view.cohort, ep, spec_of[factor], [spec_of[b] for b in by]))
         except (DesignError, ValueError) as err:
             st.warning(str(err))
         else:
