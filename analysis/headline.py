@@ -65,11 +65,11 @@ def headline_table(cohort: pd.DataFrame, *, published: bool = False,
         rows.append(row)
         if published:
             ref = published_survival().get(name, {})
-            pub = {"Endpoint": f"{ENDPOINT_NAMES[name]}, published", "n": 75, "events": None}
+            pub = {"Endpoint": f"{ENDPOINT_NAMES[name]}, published", "n": 75, "events": "–"}  # not reported
             pub.update({_landmark_label(t): _percent(ref[t]) if t in ref else "–" for t in times})
             rows.append(pub)
     table = pd.DataFrame(rows)
-    table["events"] = table["events"].astype("Int64")
+    table["events"] = table["events"].astype(str)
     fu = median_followup(cohort["followup_months"], pd.Series(cohort["death"]).fillna(0))
     fu_text = "not reached" if not np.isfinite(fu) else f"{fu:.1f} months ({fu / MONTHS_PER_YEAR:.2f} years)"
     caption = (

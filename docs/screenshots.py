@@ -22,6 +22,7 @@ SHOTS = {
     + "&survival.compare=" + quote("saved cohorts"),
     "screenshot-risk-factors.png": "/risk_factors",
     "screenshot-relapse.png": "/relapse?relapse.compare=lineage",
+    "screenshot-overview.png": "/",
 }
 
 
