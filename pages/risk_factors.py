@@ -71,8 +71,9 @@ with st.expander("Reference levels, numeric covariates, penalty", expanded=False
     show_uni = st.checkbox("Show univariable estimates beside the multivariable ones", key="risk_factors.univariable")
 
 # Depends on the data, the filters and the model controls only: display options reuse it.
-result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth),
-                      lambda: analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None))
+result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, show_uni),
+                      lambda: analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None,
+                                                   univariable=show_uni))
 
 # ------------------------------------------------------------------ multivariable model
 if result.model is None:
