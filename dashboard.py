@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from analysis.cohort import STANDARD_LEVELS, label, load_demo_cohort
 from analysis.filters import (
@@ -18,7 +19,6 @@ from analysis.filters import (
     CohortFilter,
     FilterOptions,
     SavedCohort,
-    apply_filter,
     clean_cohort_name,
     filter_mask,
     filter_options,
@@ -155,7 +155,8 @@ def _delete_saved(index: int) -> None:
     st.session_state[_SAVED].pop(index)
 
 
-def _sidebar(full: pd.DataFrame, opts: FilterOptions) -> tuple[CohortFilter, list[SavedCohort]]:
+def _sidebar(opts: FilterOptions) -> tuple[CohortFilter, list[SavedCohort], DeltaGenerator]:
+    """The filter and saved-cohort widgets; returns their filter, the saved cohorts, and where the count goes."""
     with st.sidebar:
         count = st.empty()
         st.markdown("### Filters")
@@ -177,8 +178,6 @@ def _sidebar(full: pd.DataFrame, opts: FilterOptions) -> tuple[CohortFilter, lis
         st.button("Reset filters", key="flt_reset", on_click=_reset_filters, args=(opts,))
 
         flt = _filters_from_state(opts)
-        n = int(filter_mask(full, flt).sum())
-        count.metric("Patients", f"{n} of {len(full)}", help="Patients passing the filters, of all patients.")
 
         saved: list[SavedCohort] = st.session_state.setdefault(_SAVED, [])
         st.markdown("### Saved cohorts")
@@ -193,7 +192,16 @@ def _sidebar(full: pd.DataFrame, opts: FilterOptions) -> tuple[CohortFilter, lis
             st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(opts,))
         else:
             st.caption(f"At most {MAX_SAVED_COHORTS} cohorts can be compared; remove one to save another.")
-    return flt, saved
+    return flt, saved, count
+
+
+def _labelled(full: pd.DataFrame, age_cut: float) -> pd.DataFrame:
+    """The active data with ``age_group`` for the current cut, built once per dataset and cut."""
+    key = (data_generation(), len(full), age_cut)
+    if st.session_state.get("_labelled_key") != key:
+        st.session_state["_labelled"] = with_age_group(full, age_cut)
+        st.session_state["_labelled_key"] = key
+    return st.session_state["_labelled"]
 
 
 def _banner(view: View) -> None:
@@ -226,9 +234,10 @@ def main() -> None:
     full, source = _active()
     opts = _options(full)
     _read_link_once(full, opts)
-    flt, saved = _sidebar(full, opts)
-    cohort = apply_filter(full, flt)
-    full = with_age_group(full, flt.age_cut)
+    flt, saved, count = _sidebar(opts)
+    full = _labelled(full, flt.age_cut)
+    cohort = full.loc[filter_mask(full, flt)]
+    count.metric("Patients", f"{len(cohort)} of {len(full)}", help="Patients passing the filters, of all patients.")
     view = View(full=full, cohort=cohort, filters=flt, source=source, saved=tuple(saved))
     set_view(view)
     _write_link(flt, saved, page._url_path)  # url_path is "" for the default page; controls keep its name

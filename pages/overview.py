@@ -7,7 +7,7 @@ import streamlit as st
 from analysis.cohort import categorical_covariates, label
 from analysis.headline import headline_table
 from analysis.summary import table_one
-from pages._context import get_view, persist, stop_if_empty
+from pages._context import get_view, persist, session_memo, stop_if_empty
 
 view = get_view()
 st.title("HSCT2 Explorer")
@@ -21,7 +21,8 @@ st.subheader(f"Cohort: {view.n} of {view.n_total} patients")
 st.caption(f"Filters: {view.filters.describe()}")
 
 st.markdown("#### Headline survival")
-headline = headline_table(view.cohort, published=view.is_unfiltered_demo)
+headline = session_memo("overview.headline", (view.filters, view.is_unfiltered_demo),
+                        lambda: headline_table(view.cohort, published=view.is_unfiltered_demo))
 st.dataframe(headline.table, hide_index=True, width="stretch")
 st.caption(headline.caption)
 
@@ -30,5 +31,7 @@ choices = ["none", *[c for c in categorical_covariates(view.cohort) if view.coho
 persist("overview.split", "none", choices)
 split = st.selectbox("Split Table 1 by", choices, key="overview.split",
                      format_func=lambda c: "No split" if c == "none" else label(c))
-st.dataframe(table_one(view.cohort, None if split == "none" else split), hide_index=True,
+table = session_memo("overview.table_one", (view.filters, split),
+                     lambda: table_one(view.cohort, None if split == "none" else split))
+st.dataframe(table, hide_index=True,
              width="stretch", height=min(38 * 40, 35 * (len(view.cohort.columns) * 3 + 6)))
