@@ -44,8 +44,14 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
     limits the common x axis. Panels with more than ``max_points`` times are
     drawn from the step functions evaluated on an even grid of that many
     points, so a large cohort does not send every event time to the browser.
+    Without groups the figure is empty and says "No patients".
     """
     panels = len(states)
+    if panels == 0:
+        return go.Figure(layout={"template": LIGHT_TEMPLATE, "height": 430, "xaxis": {"visible": False},
+                                 "yaxis": {"visible": False},
+                                 "annotations": [{"text": "No patients", "xref": "paper", "yref": "paper",
+                                                  "x": 0.5, "y": 0.5, "showarrow": False, "font": {"size": 15}}]})
     gap = 0.04 if panels > 1 else 0.0
     width = (1 - gap * (panels - 1)) / panels
     traces, layout, titles = [], {}, []

@@ -504,7 +504,8 @@ def landmark_table(fits: dict[str, CumulativeIncidence], times: Sequence[float])
 
     Columns: ``group``, ``n``, ``cause``, ``events``, ``time``, ``cif``,
     ``variance``, ``lower``, ``upper``, ``n_at_risk``. Estimates after a
-    group's last follow-up are NaN (as ``cmprsk::timepoints``).
+    group's last follow-up are NaN (as ``cmprsk::timepoints``). No groups give
+    a table without rows.
     """
     parts = []
     for g, fit in fits.items():
@@ -513,6 +514,9 @@ def landmark_table(fits: dict[str, CumulativeIncidence], times: Sequence[float])
         at.insert(1, "n", fit.n)
         at.insert(3, "events", at["cause"].map(fit.events))
         parts.append(at)
+    if not parts:
+        return pd.DataFrame(columns=["group", "n", "cause", "events", "time", "cif", "variance", "lower", "upper",
+                                     "n_at_risk"])
     return pd.concat(parts, ignore_index=True)
 
 

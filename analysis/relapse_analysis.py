@@ -100,9 +100,14 @@ def compare_relapse(comparison: Comparison) -> RelapseComparison:
     Raises
     ------
     CompetingRisksError
-        The cumulative incidence of a group cannot be estimated.
+        No group has patients (e.g. saved cohorts that match nobody), or the
+        cumulative incidence of a group cannot be estimated.
     """
     groups = [g for g, rows in comparison.groups() if len(rows)]
+    if not groups:
+        names = ", ".join(repr(g) for g in comparison.order)
+        verb = "matches" if len(comparison.order) == 1 else "match"
+        raise CompetingRisksError(f"no group has patients ({names} {verb} no patient in these data)")
     fits = cif_by_group(comparison.frame, groups)
     tests = gray_tests(comparison.frame, overlapping=comparison.overlapping) if len(groups) > 1 else None
     legend = comparison.label if comparison.by else None

@@ -358,6 +358,15 @@ def test_landmark_table_per_group(demo_cohort):
         cif_by_group(comparison.frame, ["x"])
 
 
+def test_landmark_table_without_groups_is_empty_with_its_columns():
+    from analysis.competing_risks import landmark_table
+
+    table = landmark_table({}, [12, 24])
+    assert table.empty
+    assert list(table.columns) == ["group", "n", "cause", "events", "time", "cif", "variance", "lower", "upper",
+                                   "n_at_risk"]
+
+
 # --------------------------------------------------------------------------- figure
 
 

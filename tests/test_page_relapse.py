@@ -204,3 +204,12 @@ def test_group_without_relapse_and_single_patient_are_named(demo_cohort):
     assert "Group no relapse" in texts and "has no relapse" in texts
     assert "Group solo has a single patient" in texts
     assert all("solo" not in n for n in _curve_names(_charts(at)["cir"]))
+
+
+def test_saved_cohorts_that_match_nobody_give_a_message(open_app):
+    # The review's link: a saved cohort of 29- to 30-year-olds (there are none) compared on its own.
+    at = open_app("relapse", query={"cmp": "old:age=29-30", "relapse.compare": "saved cohorts"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no group has patients" in warnings and "old" in warnings
+    assert not at.get("plotly_chart")

@@ -119,3 +119,11 @@ def test_states_figure_stacks_each_group_to_100_percent(demo_cohort):
     np.testing.assert_allclose(np.sum([t.y for t in first_panel], axis=0), 100)
     assert max(max(t.x) for t in fig.data) <= 36
     assert sum(t.showlegend for t in fig.data) == 4
+
+
+def test_states_figure_without_groups_is_an_empty_figure():
+    from analysis.cif_figure import states_figure
+
+    fig = states_figure([])
+    assert len(fig.data) == 0
+    assert [a.text for a in fig.layout.annotations] == ["No patients"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.cohort import CAUSE_NRM, CAUSE_RELAPSE
-from analysis.competing_risks import cif_by_group, gray_tests, landmark_table
+from analysis.competing_risks import CompetingRisksError, cif_by_group, gray_tests, landmark_table
 from analysis.filters import CohortFilter, SavedCohort
 from analysis.grouping import compare_by, compare_saved
 from analysis.patient_states import patient_states
@@ -62,6 +62,11 @@ def test_empty_saved_cohort_is_reported_and_left_out(demo_cohort):
     assert result.groups == ["T cells", "B cells"]
     assert result.tests["df"].tolist() == [1, 1]
     assert len(result.states) == 2
+
+
+def test_no_group_with_patients_is_named(demo_cohort):
+    with pytest.raises(CompetingRisksError, match=r"no group has patients \('Nobody' matches no patient"):
+        compare_relapse(compare_saved(demo_cohort, [NOBODY]))
 
 
 def test_single_patient_has_no_figure_and_says_why(demo_cohort):
