@@ -128,15 +128,23 @@ def _components(t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int, rho: fl
 
 
 def _chisq(o_minus_e: np.ndarray, variance: np.ndarray, expected: np.ndarray) -> tuple[float, int]:
-    """survdiff's statistic: groups with E = 0 dropped, then the first group, then solve."""
+    """survdiff's statistic: groups with E = 0 dropped, then the first group, then solve.
+
+    A singular variance (e.g. every patient at risk has the event at the one
+    event time) raises, as R's ``survdiff`` stops there: ``solve()`` refuses a
+    matrix whose reciprocal condition number is below machine epsilon.
+    """
     use = np.flatnonzero(expected > 0)
     df = len(use) - 1
     if df < 1:
         raise LogRankError("only one group has patients at risk at the event times")
     use = use[1:]
     u = o_minus_e[use]
-    stat = float(u @ np.linalg.solve(variance[np.ix_(use, use)], u))
-    return stat, df
+    v = variance[np.ix_(use, use)]
+    if not np.all(np.isfinite(v)) or np.linalg.cond(v, 1) * np.finfo(float).eps >= 1.0:
+        raise LogRankError("the test has no information to tell the groups apart (its variance is singular), "
+                           "e.g. when every patient still at risk has the event at the same time")
+    return float(u @ np.linalg.solve(v, u)), df
 
 
 def logrank_test(time, event, group, *, rho: float = 0.0, gamma: float = 0.0,
@@ -159,7 +167,8 @@ def logrank_test(time, event, group, *, rho: float = 0.0, gamma: float = 0.0,
     Raises
     ------
     LogRankError
-        Fewer than two groups with patients, or no events.
+        Fewer than two groups with patients, no events, or no information
+        to compare them (singular variance; R ``survdiff`` stops there too).
     """
     t, e, codes, levels = _prepare(time, event, group, order)
     n, observed, expected, variance = _components(t, e, codes, len(levels), rho, gamma)
@@ -210,8 +219,8 @@ def pairwise_logrank(time, event, group, *, rho: float = 0.0, gamma: float = 0.0
 
     Returns a DataFrame with ``group1``, ``group2``, ``statistic``, ``p`` and
     ``p_holm`` (one row per pair, in the order of ``order``). A pair that
-    cannot be tested (no events) has NaN statistic and p and is left out of the
-    adjustment.
+    cannot be tested (no events, or a singular variance) has NaN statistic and
+    p and is left out of the adjustment.
     """
     t, e, codes, levels = _prepare(time, event, group, order)
     rows = []

@@ -141,6 +141,22 @@ def test_no_events_is_named():
         logrank_test([1, 2, 3], [0, 0, 0], ["A", "B", "A"])
 
 
+def test_singular_variance_is_named_as_R_refuses_it():
+    """R: ``survdiff(Surv(c(5, 5), c(1, 1)) ~ c("a", "b"))`` stops with "system is exactly singular"
+    (and so with three groups); every patient at risk dies at the one event time, so O - E has no variance."""
+    with pytest.raises(LogRankError, match="no information to tell the groups apart"):
+        logrank_test([5, 5], [1, 1], ["a", "b"])
+    with pytest.raises(LogRankError, match="no information to tell the groups apart"):
+        logrank_test([5, 5, 5], [1, 1, 1], ["a", "b", "c"], rho=1.0)
+
+
+def test_pairwise_leaves_a_pair_with_singular_variance_untested():
+    t, e, g = [5, 5, 5, 5, 1, 2], [1, 1, 1, 1, 1, 1], ["a", "b", "a", "b", "c", "c"]
+    got = pairwise_logrank(t, e, g).set_index(["group1", "group2"])
+    assert np.isnan(got.loc[("a", "b"), "p"]) and np.isnan(got.loc[("a", "b"), "p_holm"])
+    assert np.isfinite(got.loc[[("a", "c"), ("b", "c")], "p_holm"]).all()
+
+
 def test_wrong_number_of_scores_is_named():
     with pytest.raises(LogRankError, match="2 scores for 3 groups"):
         logrank_trend_test([1, 2, 3], [1, 1, 1], ["A", "B", "C"], [1, 2])

@@ -255,6 +255,16 @@ def test_no_events_at_all_explains_why_there_is_no_test(open_app):
     assert len(curve_names(at)) == 2
 
 
+def test_deaths_all_at_one_time_explain_why_there_is_no_test(open_app, demo_cohort):
+    from pages._context import ActiveData, DataSource
+
+    same_time = demo_cohort.iloc[:6].assign(followup_months=5.0, death=1, relapse=0, relapse_months=np.nan)
+    at = open_app("survival", session={"_active_data": ActiveData(same_time, DataSource("test upload", False, 0))})
+    at.selectbox(key="survival.compare").set_value("lineage").run()
+    assert not at.exception
+    assert any("cannot be compared: the test has no information" in w.value for w in at.warning)
+
+
 def test_compare_by_age_group_follows_the_shared_cut(page):
     page.selectbox(key="survival.compare").set_value("age_group").run()
     assert [n.split(" (")[0] for n in curve_names(page)] == ["< 10 y", "≥ 10 y"]

@@ -180,6 +180,15 @@ def test_no_events_names_the_problem():
     assert result.note.startswith("The groups cannot be compared: no events")
 
 
+def test_test_without_information_names_the_problem():
+    # Every patient dies at month 5: R survdiff stops with a singular variance, here the reader gets a note.
+    cohort = pd.DataFrame({"patient_id": list("abcd"), "followup_months": [5.0] * 4, "death": [1] * 4,
+                           "arm": ["x", "y", "x", "y"]})
+    result = compare_survival(compare_by(cohort, "arm"), "os")
+    assert len(result.curves) == 2 and result.test is None
+    assert result.note.startswith("The groups cannot be compared: the test has no information")
+
+
 def test_unusable_group_is_reported_not_raised():
     cohort = pd.DataFrame({"patient_id": list("abcd"), "followup_months": [1.0, -2.0, 3.0, 4.0],
                            "death": [1, 0, 1, 0], "arm": ["x", "y", "x", "y"]})
