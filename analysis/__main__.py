@@ -82,7 +82,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
     if args.data is None:
         cohort = load_demo_cohort()
     else:
-        from analysis.mapping import load_cohort_for_cli
+        from analysis.validation import load_cohort_for_cli
 
         loaded = load_cohort_for_cli(args.data, mapping_file=args.mapping, maps=tuple(args.map),
                                      time_unit=args.time_unit, categorical=tuple(categorical),

@@ -380,8 +380,3 @@ DEMO_COHORT_PATH = DATA_DIR / "demo_cohort.csv"
 def load_demo_cohort() -> pd.DataFrame:
     """The embedded synthetic demo cohort (N = 75), validated."""
     return as_cohort(pd.read_csv(DEMO_COHORT_PATH, dtype={"patient_id": str}))
-
-
-def read_cohort_csv(path: str | Path) -> pd.DataFrame:
-    """A canonical-schema CSV file, validated."""
-    return as_cohort(pd.read_csv(path, dtype={"patient_id": str}))

@@ -84,7 +84,6 @@ FIELD_LABELS: dict[str, str] = {
 
 #: Codes of the cause form (0 censored, 1 relapse, 2 death without relapse).
 CAUSE_LABELS: dict[int, str] = {0: "censored", 1: "relapse", 2: "death without relapse"}
-EVENT_LABELS: dict[int, str] = {0: "no", 1: "yes"}
 
 #: Event values understood without an explicit map (keys as made by :func:`value_key`).
 EVENT_TOKENS: dict[str, int] = {
@@ -252,11 +251,6 @@ class ColumnMapping:
         current[field_name] = {str(k): int(v) for k, v in values.items()}
         return replace(self, event_values=current)
 
-    def with_level_values(self, field_name: str, values: Mapping[str, str]) -> ColumnMapping:
-        current = {f: dict(v) for f, v in self.level_values}
-        current[field_name] = {str(k): str(v) for k, v in values.items()}
-        return replace(self, level_values=current)
-
 
 # ------------------------------------------------------------------ JSON file
 
@@ -382,19 +376,6 @@ def mapping_from_options(frame: pd.DataFrame, *, mapping: ColumnMapping | None =
     return propose_values(frame, base)
 
 
-def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = None, maps: Sequence[str] = (),
-                        time_unit: str | None = None, categorical: Sequence[str] = (),
-                        exclude_flagged: bool = True):
-    """Read, map and validate a data file for ``python -m analysis --data FILE``.
-
-    See :func:`analysis.validation.load_cohort_for_cli` (this is the same function).
-    """
-    from analysis.validation import load_cohort_for_cli as load
-
-    return load(path, mapping_file=mapping_file, maps=maps, time_unit=time_unit, categorical=categorical,
-                exclude_flagged=exclude_flagged)
-
-
 # ------------------------------------------------------------------ applying it
 
 
@@ -426,11 +407,6 @@ class MappedData:
     problems: pd.DataFrame
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-
-    @property
-    def has_column_problems(self) -> bool:
-        """A problem with a whole column (unmapped field, missing unit): no cohort can be made."""
-        return bool(self.problems["row"].isna().any())
 
 
 class _Problems:
