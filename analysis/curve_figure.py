@@ -144,7 +144,8 @@ def kaplan_meier_curve(km, label: str | None = None) -> Curve:
 
 
 def nice_ticks(x_max: float, time_unit: str, target: int = 10) -> np.ndarray:
-    """Tick positions (display unit) from 0 to at least ``x_max``: 12-month or whole-year steps."""
+    """Tick positions (display unit) from 0 to at least ``x_max``: the smallest step of
+    ``_TICK_STEPS[time_unit]`` (months: 1 to 120; years: 0.25 upwards) giving at most ``target`` ticks."""
     steps = _TICK_STEPS[time_unit]
     step = next((s for s in steps if x_max / s <= target), steps[-1])
     return np.arange(0.0, x_max + step * 0.999, step)

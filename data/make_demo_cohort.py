@@ -33,7 +33,7 @@ How
    p-values below 0.025) and the penalty is zero, so that another implementation of the same estimators
    still passes comfortably. The search uses its own small numpy estimators
    (product-limit KM, reverse KM, Newton-Raphson Cox with Efron ties) so that
-   the file depends only on this script, numpy and the seed.
+   the file depends only on this script, the targets in data/published_targets.json, numpy and the seed.
 3. Times are rounded to 0.01 month (ages and the HSCT1 -> relapse interval to
    0.1) *before* the figures are computed, so the written file is exactly what
    was calibrated.
