@@ -11,6 +11,7 @@ import pandas as pd
 
 from analysis.cohort import DATA_DIR, ENDPOINT_NAMES, MONTHS_PER_YEAR, endpoint, has_overall_survival
 from analysis.kaplan_meier import fit_kaplan_meier, median_followup
+from analysis.survival_analysis import survival_text
 
 LANDMARKS_MONTHS = (12.0, 24.0, 60.0)
 TARGETS_PATH = DATA_DIR / "published_targets.json"
@@ -37,10 +38,8 @@ def _percent(x: float) -> str:
 
 
 def _cell(row: pd.Series) -> str:
-    if not np.isfinite(row["survival"]):
-        return "not estimable (0 at risk)"
-    return (f"{_percent(row['survival'])} ({_percent(row['lower'])[:-2]}–{_percent(row['upper'])})"
-            f" · {int(row['n_at_risk'])} at risk")
+    # The Survival page's wording of the same estimate, so the two pages read alike.
+    return f"{survival_text(row['survival'], row['lower'], row['upper'])} · {int(row['n_at_risk'])} at risk"
 
 
 def _landmark_label(months: float) -> str:
@@ -52,7 +51,10 @@ def headline_table(cohort: pd.DataFrame, *, published: bool = False,
                    times: tuple[float, ...] = LANDMARKS_MONTHS) -> Headline:
     """Kaplan-Meier OS and RFS at ``times`` (months) with 95 % log-log CI and number at risk.
 
-    With ``published`` the paper's values are added as a row per endpoint.
+    Cells read as on the Survival page (:func:`analysis.survival_analysis.survival_text`):
+    ``"57.7 % (45.1–68.4) · 30 at risk"``; no CI where the log-log CI is
+    undefined (S = 1 or 0); ``"beyond follow-up · 0 at risk"`` after the last
+    follow-up. With ``published`` the paper's values are added as a row per endpoint.
     """
     rows = []
     names = ["os", "rfs"] if has_overall_survival(cohort) else ["rfs"]
