@@ -8,7 +8,7 @@ more columns of the design matrix, named the way the dashboard shows them:
 * a numeric covariate is used as it is, per unit, under its column name
   (``"age_years"``);
 * a numeric covariate cut at a value gives one indicator ``"age_years≥10"``
-  (1 when the value is at or above the cut).
+  (1 when the value is at or above the cut); :func:`default_cut` proposes the value.
 
 Rows with a missing value in any model covariate are left out (R's
 ``na.omit``); the design records which rows it kept.
@@ -91,6 +91,28 @@ def sorted_levels(values: pd.Series) -> list[str]:
     if pd.api.types.is_numeric_dtype(values):
         return [level_label(v) for v in sorted(float(v) for v in present)]
     return sorted(str(v) for v in present)
+
+
+def default_cut(values: pd.Series) -> float:
+    """The cut offered first for a numeric covariate ("≥ cut vs below"): the median, rounded.
+
+    The median of the recorded values (pass the filtered cohort's column:
+    the cut then splits the patients being modelled about in half), rounded
+    to two significant digits so it reads as a choice a reader would make
+    (9.37 years -> 9.4). Fallbacks, in order, when the cut would put every
+    patient on one side: the unrounded median; the smallest recorded value
+    above the median (e.g. a 0/1 column mostly 0); with a single distinct
+    value, that value (no cut splits). With no recorded value: 0.
+    """
+    x = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return 0.0
+    median = float(np.median(x))
+    for cut in (float(f"{median:.2g}"), median, *np.unique(x[x > median])[:1]):
+        if (x >= cut).any() and (x < cut).any():
+            return float(cut)
+    return median
 
 
 def covariate_spec(

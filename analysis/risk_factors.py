@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import DATA_DIR, CohortError, endpoint, label
+from analysis.cohort import DATA_DIR, CohortError, endpoint, label, levels
 from analysis.cox import CoxFitError, CoxModel, chi2_sf, cox_model, fit_design
 from analysis.cox_design import CovariateSpec, Design, DesignError, build_design
 from analysis.cox_diagnostics import (
@@ -67,6 +67,25 @@ def published_hazard_ratios(endpoint_name: str, path: Path = TARGETS_PATH) -> pd
 def default_covariates(endpoint_name: str, available: Sequence[str]) -> list[str]:
     """The paper's model for the endpoint, restricted to the covariates the cohort has."""
     return [c for c in PAPER_MODELS.get(endpoint_name, ()) if c in available]
+
+
+def unrecorded_covariates(cohort: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """Covariates without a single recorded value (e.g. an empty column of an upload).
+
+    A model cannot use them: every patient would be left out as an incomplete case.
+    """
+    return [c for c in columns if c in cohort.columns and cohort[c].isna().all()]
+
+
+def subgroup_factors(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> list[str]:
+    """Covariates whose effect can be shown within subgroups: those that give exactly one term.
+
+    A categorical covariate with two observed levels in ``cohort`` (pass the
+    filtered one) or a numeric covariate cut at a value; a factor with more
+    levels has no single hazard ratio, a numeric one per unit no subgroups.
+    """
+    return [s.column for s in specs
+            if (s.categorical and len(levels(cohort, s.column)) == 2) or (not s.categorical and s.cut is not None)]
 
 
 def univariable_models(cohort: pd.DataFrame, endpoint_name: str,

@@ -5,13 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.cohort import ENDPOINT_NAMES, covariates, has_overall_survival, is_categorical, label, levels
-from analysis.cox_design import CovariateSpec, DesignError
+from analysis.cox_design import CovariateSpec, DesignError, default_cut
 from analysis.forest_figure import forest_figure, forest_table, published_rows, subgroup_forest_table
 from analysis.risk_factors import (
     analyse_risk_factors,
     default_covariates,
     published_hazard_ratios,
     subgroup_effects,
+    subgroup_factors,
+    unrecorded_covariates,
 )
 from pages._context import get_view, persist, session_memo, show_figure, stop_if_empty
 
@@ -43,6 +45,12 @@ if "age_group" in chosen:
 if not chosen:
     st.info("Choose at least one covariate.")
     st.stop()
+unrecorded = unrecorded_covariates(view.full, chosen)
+if unrecorded:
+    st.info(f"{', '.join(label(c) for c in unrecorded)}: no recorded value in these data, left out of the model.")
+    chosen = [c for c in chosen if c not in unrecorded]
+    if not chosen:
+        st.stop()
 
 specs: list[CovariateSpec] = []
 with st.expander("Reference levels, numeric covariates, penalty", expanded=False):
@@ -60,7 +68,7 @@ with st.expander("Reference levels, numeric covariates, penalty", expanded=False
                                 horizontal=True, format_func=lambda m: "per unit" if m == "per unit" else "cut at")
                 cut = None
                 if mode == "cut":
-                    persist(f"risk_factors.cut.{column}", float(view.full[column].median()))
+                    persist(f"risk_factors.cut.{column}", default_cut(view.cohort[column]))
                     cut = st.number_input(f"Cut {label(column)} at (≥ cut vs below)", key=f"risk_factors.cut.{column}")
                 specs.append(CovariateSpec(column, False, cut=cut))
     persist("risk_factors.firth", False)
@@ -119,8 +127,7 @@ for column, problem in result.univariable_problems.items():
 
 # ------------------------------------------------------------------ subgroups
 st.subheader("Effect of one factor within subgroups")
-binary = [s.column for s in specs
-          if (s.categorical and len(levels(view.cohort, s.column)) == 2) or s.cut is not None]
+binary = subgroup_factors(view.cohort, specs)
 if not binary:
     st.info("Add a two-level factor (or a numeric covariate cut at a value) to see its effect within subgroups.")
 else:

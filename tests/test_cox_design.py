@@ -11,6 +11,7 @@ from analysis.cox_design import (
     DesignError,
     build_design,
     covariate_spec,
+    default_cut,
     level_label,
     specs_from_options,
 )
@@ -92,3 +93,20 @@ def test_errors_name_the_problem(cohort):
         build_design(cohort, [CovariateSpec("sex", categorical=False)])
     with pytest.raises(DesignError, match="atg is not among the model covariates"):
         specs_from_options(cohort, ["sex"], categorical=["atg"])
+
+
+def test_default_cut_is_the_median_to_two_significant_digits():
+    assert default_cut(pd.Series([1.0, 9.3, 9.44, 20.0, np.nan])) == 9.4  # median 9.37
+    assert default_cut(pd.Series([3.0, 14.0, 14.5, 60.0])) == 14.0  # median 14.25
+    assert default_cut(pd.Series([0.012, 0.0234, 0.0236, 0.05])) == 0.024  # median 0.0235
+
+
+@pytest.mark.parametrize("values, cut", [
+    ([1000.0, 1001.0, 1002.0, 1003.0, 1004.0], 1002.0),  # rounding to 1000 would put everyone above: the median
+    ([0.0, 0.0, 0.0, 1.0, 1.0], 1.0),  # the median is the smallest value: the next larger one
+    ([5.0, 5.0, np.nan], 5.0),  # one value: no cut splits, the value itself
+    ([np.nan, np.nan], 0.0),  # nothing recorded
+    ([], 0.0),
+])
+def test_default_cut_fallbacks(values, cut):
+    assert default_cut(pd.Series(values, dtype=float)) == cut

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.cohort import age_group
 from analysis.cox import cox_model
-from analysis.cox_design import CovariateSpec
+from analysis.cox_design import CovariateSpec, default_cut
 from analysis.forest_figure import format_hr
 
 PAGE = "risk_factors"
@@ -204,3 +204,29 @@ def test_unfittable_model_gives_a_message(open_app, demo_cohort):
     at.multiselect(key="risk_factors.covariates.os").set_value(["lineage"]).run()
     assert not at.exception
     assert "cannot be fitted" in _texts(at)
+
+
+def test_default_cut_is_the_filtered_cohorts(at, demo_cohort):
+    at.multiselect(key="flt_lineage").set_value(["T-ALL"]).run()
+    at.multiselect(key="risk_factors.covariates.os").set_value(["age_years", "sex"]).run()
+    at.radio(key="risk_factors.numeric.age_years").set_value("cut").run()
+    assert not at.exception
+    t_all = demo_cohort.loc[demo_cohort["lineage"] == "T-ALL", "age_years"]
+    assert at.number_input(key="risk_factors.cut.age_years").value == default_cut(t_all)
+    assert default_cut(t_all) != default_cut(demo_cohort["age_years"])  # else the test could not fail
+
+
+def test_covariates_without_any_value_are_left_out_with_a_message(open_app, demo_cohort):
+    """An upload whose standard ATG column and a numeric column are empty: the rest of the model is fitted."""
+    from pages._context import ActiveData, DataSource
+
+    empty = demo_cohort.assign(atg=np.nan, months_hsct1_to_relapse=np.nan)
+    at = open_app(PAGE, session={"_active_data": ActiveData(empty, DataSource("empty columns", is_demo=False))})
+    assert not at.exception
+    assert "ATG" in _texts(at) and "no recorded value" in _texts(at)
+    at.multiselect(key="risk_factors.covariates.os").set_value(
+        ["months_hsct1_to_relapse", "lineage", "atg"]).run()
+    assert not at.exception
+    assert "no recorded value" in _texts(at)
+    forest = _figures(at)["forest"]
+    assert f"n = {len(demo_cohort)} patients" in forest["layout"]["title"]["text"]

@@ -17,8 +17,10 @@ from analysis.risk_factors import (
     default_covariates,
     published_hazard_ratios,
     subgroup_effects,
+    subgroup_factors,
     univariable_models,
     univariable_table,
+    unrecorded_covariates,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cox"
@@ -130,3 +132,20 @@ def test_cox_report_categorical_numeric_column(demo):
     cohort = demo.assign(score=(demo["age_years"] > 12).astype(int) + (demo["age_years"] > 6).astype(int))
     out = cox_report(cohort, "rfs", ["score"], categorical=["score"])
     assert [t["term"] for t in out["terms"]] == ["score=1", "score=2"]
+
+
+def test_subgroup_factors_are_two_level_factors_and_cut_numbers(demo):
+    specs = [CovariateSpec("lineage", True), CovariateSpec("donor", True), CovariateSpec("age_years", False),
+             CovariateSpec("followup_months", False, cut=12.0), CovariateSpec("sex", True)]
+    assert len(set(demo["donor"].dropna())) > 2  # a factor with more levels has no single effect
+    assert subgroup_factors(demo, specs) == ["lineage", "followup_months", "sex"]
+    # Levels are counted in the cohort given (the filtered one): a factor reduced to one level drops out.
+    assert subgroup_factors(demo[demo["sex"] == "male"], specs) == ["lineage", "followup_months"]
+    assert subgroup_factors(demo, [CovariateSpec("atg", True)]) == ["atg"]
+    assert subgroup_factors(demo.assign(atg=np.nan), [CovariateSpec("atg", True)]) == []
+
+
+def test_unrecorded_covariates_have_no_value_at_all(demo):
+    cohort = demo.assign(atg=np.nan, age_years=np.nan)
+    assert unrecorded_covariates(cohort, ["lineage", "atg", "age_years", "sex"]) == ["atg", "age_years"]
+    assert unrecorded_covariates(demo, ["lineage", "atg"]) == []
