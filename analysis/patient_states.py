@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cohort import CAUSE_NRM, CAUSE_RELAPSE, competing_cause, endpoint, has_overall_survival, rfs_time
-from analysis.competing_risks import CompetingRisksError, cumulative_incidence
+from analysis.competing_risks import CompetingRisksError, CumulativeIncidence, cumulative_incidence
 from analysis.kaplan_meier import fit_kaplan_meier
 
 FREE, ALIVE_AFTER, DEAD_AFTER, DEAD_NO_RELAPSE, RELAPSED = (
@@ -96,18 +96,34 @@ class PatientStates:
         return out
 
 
-def patient_states(cohort: pd.DataFrame, *, label: str = "all") -> PatientStates:
+def patient_states(cohort: pd.DataFrame, *, label: str = "all",
+                   fit: CumulativeIncidence | None = None) -> PatientStates:
     """Estimate the four states over time (see the module docstring for the method).
+
+    Parameters
+    ----------
+    cohort : DataFrame
+        The group's patients (canonical cohort rows).
+    label : str
+        The group's name.
+    fit : CumulativeIncidence, optional
+        CIR and NRM of these same patients on the relapse-free-survival time
+        scale, ``cumulative_incidence(rfs_time(cohort), competing_cause(cohort))``,
+        when the caller has it already; estimated here otherwise.
 
     Raises
     ------
     CompetingRisksError
-        When the cohort has no patients.
+        When the cohort has no patients, or ``fit`` is of another number of patients.
     """
     if len(cohort) == 0:
         raise CompetingRisksError(f"group {label!r} has no patients")
     time = rfs_time(cohort)
-    fit = cumulative_incidence(time, competing_cause(cohort))
+    if fit is None:
+        fit = cumulative_incidence(time, competing_cause(cohort))
+    elif fit.n != len(cohort):
+        raise CompetingRisksError(f"a cumulative incidence fit of {fit.n} patients given for group {label!r} "
+                                  f"of {len(cohort)}")
     split = has_overall_survival(cohort)
     os_ep = endpoint(cohort, "os") if split else None
     grid = np.unique(np.concatenate([[0.0], time, [] if os_ep is None else os_ep.time]))

@@ -23,12 +23,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.cif_figure import cif_figure, gray_caption, states_figure
-from analysis.cohort import CAUSE_NRM, CAUSE_RELAPSE
+from analysis.cohort import CAUSE_NRM, CAUSE_RELAPSE, competing_cause, rfs_time
 from analysis.competing_risks import (
     CompetingRisksError,
     CumulativeIncidence,
-    cif_by_group,
     cif_notes,
+    cumulative_incidence,
     gray_tests,
     landmark_table,
 )
@@ -103,12 +103,17 @@ def compare_relapse(comparison: Comparison) -> RelapseComparison:
         No group has patients (e.g. saved cohorts that match nobody), or the
         cumulative incidence of a group cannot be estimated.
     """
-    groups = [g for g, rows in comparison.groups() if len(rows)]
-    if not groups:
+    present = [(g, rows) for g, rows in comparison.groups() if len(rows)]
+    if not present:
         names = ", ".join(repr(g) for g in comparison.order)
         verb = "matches" if len(comparison.order) == 1 else "match"
         raise CompetingRisksError(f"no group has patients ({names} {verb} no patient in these data)")
-    fits = cif_by_group(comparison.frame, groups)
+    # One fit per group serves the curves, the tables and the patient states (as cif_by_group fits it).
+    fits, states = {}, []
+    for g, rows in present:
+        fits[g] = cumulative_incidence(rfs_time(rows), competing_cause(rows))
+        states.append(patient_states(rows, label=g, fit=fits[g]))
+    groups = list(fits)
     tests = gray_tests(comparison.frame, overlapping=comparison.overlapping) if len(groups) > 1 else None
     legend = comparison.label if comparison.by else None
     figures, problems = {}, {}
@@ -118,9 +123,9 @@ def compare_relapse(comparison: Comparison) -> RelapseComparison:
             figures[cause] = cif_figure(fits, cause, legend_title=legend, subtitle=gray_caption(test))
         except CompetingRisksError as err:
             problems[cause] = str(err)
-    states = tuple(patient_states(rows, label=g) for g, rows in comparison.groups() if len(rows))
     return RelapseComparison(fits=fits, empty=tuple(g for g in comparison.order if g not in groups), tests=tests,
-                             figures=figures, problems=problems, states=states, states_figure=states_figure(states))
+                             figures=figures, problems=problems, states=tuple(states),
+                             states_figure=states_figure(states))
 
 
 # ------------------------------------------------------------------ text of the view's tables

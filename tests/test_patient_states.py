@@ -106,6 +106,19 @@ def test_empty_group_is_named():
         patient_states(_cohort(UNCENSORED).iloc[:0], label="x")
 
 
+def test_a_precomputed_fit_gives_the_same_states(demo_cohort):
+    from analysis.cohort import competing_cause, rfs_time
+    from analysis.competing_risks import cumulative_incidence
+
+    fit = cumulative_incidence(rfs_time(demo_cohort), competing_cause(demo_cohort))
+    given = patient_states(demo_cohort, label="x", fit=fit)
+    pd.testing.assert_frame_equal(given.table, patient_states(demo_cohort, label="x").table)
+    fewer = demo_cohort.iloc[1:]
+    with pytest.raises(CompetingRisksError, match=f"fit of {len(fewer)} patients given for group 'x' of "
+                                                  f"{len(demo_cohort)}"):
+        patient_states(demo_cohort, label="x", fit=cumulative_incidence(rfs_time(fewer), competing_cause(fewer)))
+
+
 def test_states_figure_stacks_each_group_to_100_percent(demo_cohort):
     from analysis.cif_figure import states_figure
     from analysis.grouping import compare_by

@@ -43,6 +43,26 @@ def test_groups_get_their_fits_tests_figures_and_states(demo_cohort):
     pd.testing.assert_frame_equal(result.states[1].table, patient_states(t_cells, label="T-ALL").table)
 
 
+def test_each_group_is_fitted_once(demo_cohort, monkeypatch):
+    import analysis.competing_risks
+    import analysis.patient_states
+    import analysis.relapse_analysis
+
+    calls = []
+    original = analysis.competing_risks.cumulative_incidence
+
+    def counted(*args, **kwargs):
+        calls.append(len(args[0]))
+        return original(*args, **kwargs)
+
+    for module in (analysis.competing_risks, analysis.patient_states, analysis.relapse_analysis):
+        if hasattr(module, "cumulative_incidence"):
+            monkeypatch.setattr(module, "cumulative_incidence", counted)
+    comparison = compare_by(demo_cohort, "lineage")
+    compare_relapse(comparison)
+    assert sorted(calls) == sorted(len(rows) for _, rows in comparison.groups())
+
+
 def test_one_group_has_no_test(demo_cohort):
     result = compare_relapse(compare_by(demo_cohort, None))
     assert result.tests is None
