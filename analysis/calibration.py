@@ -1,8 +1,8 @@
 """The demo cohort against every published figure of Momm et al. (PRSZT).
 
 The targets and their tolerance rules (value, unit, absolute / exact / ratio /
-same side of 0.05) are read from ``data/published_targets.json``; each is
-recomputed on a cohort with the project's own estimators:
+same side of 0.05) are read from ``data/published_targets.json`` by
+:func:`analysis.published.load_targets`; each is recomputed on a cohort with the project's own estimators:
 
 * Kaplan-Meier OS and RFS at 12 / 24 / 60 months: :func:`analysis.kaplan_meier.fit_kaplan_meier`
   (R ``summary(survfit(...), times = )``);
@@ -13,7 +13,8 @@ recomputed on a cohort with the project's own estimators:
   (Schemper & Smith 1996);
 * the multivariable Cox models of the paper, :func:`analysis.cox.fit_cox`
   (Efron ties, Wald p): OS ~ age ≥ 10 + T-ALL + male + ATG and
-  RFS ~ age ≥ 10 + T-ALL, references age < 10, B-ALL, female, no ATG.
+  RFS ~ age ≥ 10 + T-ALL, with the reference level of each term as the targets file gives it
+  (age < 10, B-ALL, female, no ATG).
 
 The report is meant for the synthetic demo cohort; on other data it only says
 how far they are from the paper.
@@ -21,24 +22,20 @@ how far they are from the paper.
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import DATA_DIR, MONTHS_PER_YEAR, age_group, endpoint, label
+from analysis.cohort import MONTHS_PER_YEAR, age_group, endpoint, label
 from analysis.cox import fit_cox
 from analysis.cox_design import CovariateSpec
 from analysis.kaplan_meier import fit_kaplan_meier, median_followup
+from analysis.published import load_targets
 
-TARGETS_PATH = DATA_DIR / "published_targets.json"
 REPORT_COLUMNS = ["key", "quantity", "value", "target", "target_text", "unit", "rule", "tolerance",
                   "lower", "upper", "passed"]
 
-#: the paper's reference level of each Cox factor
-_REFERENCE = {"lineage": "B-ALL", "sex": "female", "atg": "no"}
 _NEEDED = ("age_years", "lineage", "sex", "atg")
 _ENDPOINT_LABEL = {"os": "OS", "rfs": "RFS"}
 
@@ -47,15 +44,7 @@ class CalibrationError(ValueError):
     """A cohort or targets file the calibration cannot use (missing columns or targets)."""
 
 
-def load_targets(path: str | Path = TARGETS_PATH) -> dict:
-    """The published targets (Momm et al.) as a dict, from ``data/published_targets.json``."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise CalibrationError(f"cannot read the published targets from {path}: {err}") from err
-
-
-def calibration_report(cohort: pd.DataFrame, targets: dict) -> pd.DataFrame:
+def calibration_report(cohort: pd.DataFrame, targets: dict | None = None) -> pd.DataFrame:
     """Every published figure recomputed on ``cohort``, with its tolerance and whether it is met.
 
     Parameters
@@ -63,8 +52,9 @@ def calibration_report(cohort: pd.DataFrame, targets: dict) -> pd.DataFrame:
     cohort : DataFrame
         A validated cohort (:func:`analysis.cohort.as_cohort`) with ``age_years``,
         ``lineage``, ``sex`` and ``atg``.
-    targets : dict
-        As returned by :func:`load_targets`.
+    targets : dict, optional
+        As returned by :func:`analysis.published.load_targets`; read from
+        ``data/published_targets.json`` when not given.
 
     Returns
     -------
@@ -77,6 +67,8 @@ def calibration_report(cohort: pd.DataFrame, targets: dict) -> pd.DataFrame:
         ``upper`` (the accepted range; for ``same_side`` the side of the
         threshold), ``passed``.
     """
+    if targets is None:
+        targets = load_targets()
     missing = [c for c in _NEEDED if c not in cohort.columns]
     if missing:
         raise CalibrationError(f"the calibration needs the column(s) {', '.join(missing)}, "
@@ -136,7 +128,7 @@ def _cox_rows(cohort: pd.DataFrame, targets: dict) -> list[dict]:
     rows = []
     for name in ("os", "rfs"):
         terms = targets["cox"][name]
-        fitted = _cox_hazard_ratios(cohort, name, [t["factor"] for t in terms], cut)
+        fitted = _cox_hazard_ratios(cohort, name, {t["factor"]: t["reference"] for t in terms}, cut)
         for term in terms:
             match = fitted[(fitted["covariate"] == term["factor"]) & (fitted["level"] == term["level"])]
             if match.empty:
@@ -191,14 +183,14 @@ def _median_followup_months(time: np.ndarray, death: np.ndarray) -> float:
     return float(median_followup(time, death))
 
 
-def _cox_hazard_ratios(cohort: pd.DataFrame, name: str, factors: list[str], cut: float) -> pd.DataFrame:
+def _cox_hazard_ratios(cohort: pd.DataFrame, name: str, references: dict[str, str], cut: float) -> pd.DataFrame:
     """Hazard ratios and Wald p of one of the paper's Cox models (Efron ties), one row per term.
 
-    Columns ``covariate``, ``level``, ``hr``, ``p``. The age factor is the
-    ``age_group`` column at ``cut`` with reference ``< cut y``.
+    ``references`` maps each factor to its reference level (the targets
+    file's ``reference``). Columns ``covariate``, ``level``, ``hr``, ``p``. The
+    age factor is the ``age_group`` column at ``cut``.
     """
     ep = endpoint(cohort, name)
     frame = cohort.assign(age_group=age_group(cohort["age_years"], cut), _time=ep.time, _event=ep.event)
-    reference = {**_REFERENCE, "age_group": f"< {cut:g} y"}
-    specs = [CovariateSpec(factor, categorical=True, reference=reference[factor]) for factor in factors]
+    specs = [CovariateSpec(factor, categorical=True, reference=level) for factor, level in references.items()]
     return fit_cox(frame, "_time", "_event", specs).summary[["covariate", "level", "hr", "p"]]

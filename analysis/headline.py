@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import DATA_DIR, ENDPOINT_NAMES, MONTHS_PER_YEAR, endpoint, has_overall_survival
+from analysis.cohort import ENDPOINT_NAMES, MONTHS_PER_YEAR, endpoint, has_overall_survival
 from analysis.kaplan_meier import fit_kaplan_meier, median_followup
+from analysis.published import load_targets, published_n, published_survival
 from analysis.survival_analysis import survival_text
 
 LANDMARKS_MONTHS = (12.0, 24.0, 60.0)
-TARGETS_PATH = DATA_DIR / "published_targets.json"
 
 
 @dataclass(frozen=True)
@@ -23,14 +21,6 @@ class Headline:
 
     table: pd.DataFrame
     caption: str
-
-
-@lru_cache(maxsize=1)
-def published_survival() -> dict[str, dict[float, float]]:
-    """Published KM estimates by endpoint and month (Momm et al.), from ``data/published_targets.json``."""
-    targets = json.loads(TARGETS_PATH.read_text(encoding="utf-8"))
-    return {ep: {float(p["months"]): float(p["survival"]) for p in points}
-            for ep, points in targets["km"].items() if ep in ENDPOINT_NAMES}
 
 
 def _percent(x: float) -> str:
@@ -48,14 +38,17 @@ def _landmark_label(months: float) -> str:
 
 
 def headline_table(cohort: pd.DataFrame, *, published: bool = False,
-                   times: tuple[float, ...] = LANDMARKS_MONTHS) -> Headline:
+                   times: tuple[float, ...] = LANDMARKS_MONTHS, targets: dict | None = None) -> Headline:
     """Kaplan-Meier OS and RFS at ``times`` (months) with 95 % log-log CI and number at risk.
 
     Cells read as on the Survival page (:func:`analysis.survival_analysis.survival_text`):
     ``"57.7 % (45.1–68.4) · 30 at risk"``; no CI where the log-log CI is
     undefined (S = 1 or 0); ``"beyond follow-up · 0 at risk"`` after the last
-    follow-up. With ``published`` the paper's values are added as a row per endpoint.
+    follow-up. With ``published`` the paper's values are added as a row per endpoint,
+    from ``targets`` (:func:`analysis.published.load_targets`; read from the file when not given).
     """
+    if published and targets is None:
+        targets = load_targets()
     rows = []
     names = ["os", "rfs"] if has_overall_survival(cohort) else ["rfs"]
     for name in names:
@@ -66,8 +59,9 @@ def headline_table(cohort: pd.DataFrame, *, published: bool = False,
         row.update({_landmark_label(t): _cell(r) for t, (_, r) in zip(times, at.iterrows(), strict=True)})
         rows.append(row)
         if published:
-            ref = published_survival().get(name, {})
-            pub = {"Endpoint": f"{ENDPOINT_NAMES[name]}, published", "n": 75, "events": "–"}  # not reported
+            ref = published_survival(targets).get(name, {})
+            pub = {"Endpoint": f"{ENDPOINT_NAMES[name]}, published", "n": published_n(targets),
+                   "events": "–"}  # not reported
             pub.update({_landmark_label(t): _percent(ref[t]) if t in ref else "–" for t in times})
             rows.append(pub)
     table = pd.DataFrame(rows)
@@ -81,5 +75,5 @@ def headline_table(cohort: pd.DataFrame, *, published: bool = False,
     if "os" not in names:
         caption += " Overall survival is not shown: these data do not record vital status after a relapse."
     if published:
-        caption += " Published: Momm et al., Pediatric Blood & Cancer (N = 75)."
+        caption += f" Published: Momm et al., Pediatric Blood & Cancer (N = {published_n(targets)})."
     return Headline(table, caption)

@@ -2,22 +2,19 @@
 
 Everything here is assembled from :func:`analysis.cox.cox_model` /
 :func:`analysis.cox.fit_design` fits (Efron ties, as R's coxph). The
-published hazard ratios (Momm et al.) come from ``data/published_targets.json``
-(key ``"cox"``: per endpoint a list of ``{factor, level, reference, hr, p,
-p_text}``) with the abstract's numbers as a fallback.
+published hazard ratios (Momm et al.) are read by
+:func:`analysis.published.published_hazard_ratios`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import DATA_DIR, CohortError, endpoint, label, levels
+from analysis.cohort import CohortError, endpoint, label, levels
 from analysis.cox import CoxFitError, CoxModel, chi2_sf, cox_model, fit_design
 from analysis.cox_design import CovariateSpec, Design, DesignError, build_design
 from analysis.cox_diagnostics import (
@@ -27,8 +24,6 @@ from analysis.cox_diagnostics import (
     small_sample_warnings,
 )
 
-TARGETS_PATH = DATA_DIR / "published_targets.json"
-
 #: The paper's multivariable models (age ≥ 10 is the shared age group).
 PAPER_MODELS: dict[str, tuple[str, ...]] = {
     "os": ("age_group", "lineage", "sex", "atg"),
@@ -36,32 +31,6 @@ PAPER_MODELS: dict[str, tuple[str, ...]] = {
     "relapse": ("age_group", "lineage"),
     "nrm": ("age_group", "lineage"),
 }
-
-#: Published multivariable hazard ratios (abstract of Momm et al.), used when the json is absent.
-_PUBLISHED_FALLBACK: dict[str, list[dict]] = {
-    "os": [
-        {"factor": "age_group", "level": "≥ 10 y", "reference": "< 10 y", "hr": 2.78, "p": 0.009, "p_text": "0.009"},
-        {"factor": "lineage", "level": "T-ALL", "reference": "B-ALL", "hr": 6.62, "p": 0.001, "p_text": "0.001"},
-        {"factor": "sex", "level": "male", "reference": "female", "hr": 0.35, "p": 0.02, "p_text": "0.02"},
-        {"factor": "atg", "level": "yes", "reference": "no", "hr": 0.35, "p": 0.019, "p_text": "0.019"},
-    ],
-    "rfs": [
-        {"factor": "age_group", "level": "≥ 10 y", "reference": "< 10 y", "hr": 2.20, "p": 0.029, "p_text": "0.029"},
-        {"factor": "lineage", "level": "T-ALL", "reference": "B-ALL", "hr": 3.89, "p": 0.005, "p_text": "<0.005"},
-    ],
-}
-
-
-def published_hazard_ratios(endpoint_name: str, path: Path = TARGETS_PATH) -> pd.DataFrame:
-    """The paper's multivariable HRs for ``os``/``rfs``: factor, level, reference, hr, p, p_text.
-
-    Empty for endpoints the paper does not model (relapse, NRM).
-    """
-    targets = _PUBLISHED_FALLBACK
-    if path.exists():
-        targets = json.loads(path.read_text(encoding="utf-8")).get("cox", targets)
-    rows = targets.get(endpoint_name, [])
-    return pd.DataFrame(rows, columns=["factor", "level", "reference", "hr", "p", "p_text"])
 
 
 def default_covariates(endpoint_name: str, available: Sequence[str]) -> list[str]:

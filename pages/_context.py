@@ -39,6 +39,7 @@ import streamlit as st
 from analysis.cohort import label
 from analysis.filters import CohortFilter, SavedCohort
 from analysis.grouping import Comparison, compare_by, compare_saved
+from analysis.published import load_targets
 
 _VIEW = "_view"
 _ACTIVE = "_active_data"
@@ -173,6 +174,20 @@ def _reset_controls() -> None:
     st.session_state[_KEEP] = {}
     st.session_state.pop(_MEMO, None)  # results of the old data
     st.session_state[_DATA_GENERATION] = data_generation() + 1
+
+
+# ------------------------------------------------------------------ published targets
+
+
+@st.cache_data(show_spinner=False)
+def published_targets() -> dict:
+    """The paper's published figures (``data/published_targets.json``), read once per process.
+
+    Shared between users: a public static file, not data of any session. Pass
+    the dict to the analysis accessors (:mod:`analysis.published`); callers get
+    a copy each time (``st.cache_data``), so they cannot alter the cached one.
+    """
+    return load_targets()
 
 
 # ------------------------------------------------------------------ per-session results

@@ -7,7 +7,7 @@ import streamlit as st
 from analysis.cohort import categorical_covariates, label
 from analysis.headline import headline_table
 from analysis.summary import table_one
-from pages._context import get_view, persist, session_memo, stop_if_empty
+from pages._context import get_view, persist, published_targets, session_memo, stop_if_empty
 
 view = get_view()
 st.title("HSCT2 Explorer")
@@ -22,7 +22,8 @@ st.caption(f"Filters: {view.filters.describe()}")
 
 st.markdown("#### Headline survival")
 headline = session_memo("overview.headline", (view.filters, view.is_unfiltered_demo),
-                        lambda: headline_table(view.cohort, published=view.is_unfiltered_demo))
+                        lambda: headline_table(view.cohort, published=view.is_unfiltered_demo,
+                                               targets=published_targets()))
 st.dataframe(headline.table, hide_index=True, width="stretch")
 st.caption(headline.caption)
 

@@ -6,18 +6,26 @@ import streamlit as st
 
 from analysis.cif_figure import CAUSE_TITLES
 from analysis.competing_risks import CompetingRisksError
+from analysis.published import published_median_relapse_months
 from analysis.relapse_analysis import CAUSES, compare_relapse, format_gray_table, format_landmark_table
 from analysis.relapse_timing import (
     BIN_WIDTHS,
     HSCT1_TO_RELAPSE,
     MODES,
-    PUBLISHED_MEDIAN_MONTHS,
     SCALES,
     TimingError,
     timing_figure,
     timing_histogram,
 )
-from pages._context import compare_control, get_view, persist, session_memo, show_figure, stop_if_empty
+from pages._context import (
+    compare_control,
+    get_view,
+    persist,
+    published_targets,
+    session_memo,
+    show_figure,
+    stop_if_empty,
+)
 
 LANDMARKS = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 
@@ -106,7 +114,7 @@ with c3:
     scale = st.radio("Bars show", list(SCALES), key="relapse.scale", horizontal=True,
                      format_func={"count": "Patients", "percent": "% of the group"}.get)
 
-reference = PUBLISHED_MEDIAN_MONTHS if view.is_unfiltered_demo else None
+reference = published_median_relapse_months(published_targets()) if view.is_unfiltered_demo else None
 try:
     hist = timing_histogram(comparison.frame, order=result.groups, bin_width=bin_width)
 except TimingError as err:
@@ -118,7 +126,7 @@ else:
     st.caption(
         "Among patients who relapsed after HSCT2; dashed lines mark each group's median (the plain median of "
         "the observed times, descriptive only: how many relapse is the cumulative incidence above)."
-        + (f" Dotted line: the published median of {PUBLISHED_MEDIAN_MONTHS:g} months (Momm et al.)."
+        + (f" Dotted line: the published median of {reference:g} months (Momm et al.)."
            if reference else "")
     )
 

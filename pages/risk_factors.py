@@ -7,15 +7,15 @@ import streamlit as st
 from analysis.cohort import ENDPOINT_NAMES, covariates, has_overall_survival, is_categorical, label, levels
 from analysis.cox_design import CovariateSpec, DesignError, default_cut
 from analysis.forest_figure import forest_figure, forest_table, published_rows, subgroup_forest_table
+from analysis.published import published_hazard_ratios
 from analysis.risk_factors import (
     analyse_risk_factors,
     default_covariates,
-    published_hazard_ratios,
     subgroup_effects,
     subgroup_factors,
     unrecorded_covariates,
 )
-from pages._context import get_view, persist, session_memo, show_figure, stop_if_empty
+from pages._context import get_view, persist, published_targets, session_memo, show_figure, stop_if_empty
 
 view = get_view()
 st.title("Risk factors")
@@ -98,7 +98,7 @@ else:
     table = forest_table(models, order=chosen)
     markers = None
     if view.is_unfiltered_demo and not firth:
-        published = published_hazard_ratios(ep)
+        published = published_hazard_ratios(published_targets(), ep)
         if len(published):
             markers = published_rows(table, published)
             st.caption("Open red diamonds: the paper's multivariable hazard ratios (whole cohort).")

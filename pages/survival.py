@@ -6,8 +6,8 @@ import streamlit as st
 
 from analysis.cohort import ENDPOINT_NAMES, has_overall_survival
 from analysis.curve_figure import ReferenceMarker, curve_figure, kaplan_meier_curve
-from analysis.headline import published_survival
 from analysis.kaplan_meier import CONF_TYPES, SurvivalDataError
+from analysis.published import published_km_labels, published_n, published_survival
 from analysis.survival_analysis import (
     chi2_text,
     compare_survival,
@@ -19,7 +19,16 @@ from analysis.survival_analysis import (
     group_text,
     months_text,
 )
-from pages._context import SAVED, compare_control, get_view, persist, session_memo, show_figure, stop_if_empty
+from pages._context import (
+    SAVED,
+    compare_control,
+    get_view,
+    persist,
+    published_targets,
+    session_memo,
+    show_figure,
+    stop_if_empty,
+)
 
 LANDMARKS = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 UNITS = ["months", "years"]
@@ -105,8 +114,9 @@ if not result.curves:
 # ------------------------------------------------------------------ figure
 references = None
 if view.is_unfiltered_demo and comparison.by != SAVED:
-    published = published_survival().get(ep_name, {})
-    references = [ReferenceMarker(t, v, f"{t / 12:g} year(s)") for t, v in sorted(published.items())]
+    targets = published_targets()
+    published, labels = published_survival(targets).get(ep_name, {}), published_km_labels(targets).get(ep_name, {})
+    references = [ReferenceMarker(t, v, labels[t]) for t, v in sorted(published.items())]
 title = ENDPOINT_NAMES[ep_name] + ("" if comparison.by is None else f" by {comparison.label.lower()}")
 fig = curve_figure(
     [kaplan_meier_curve(km, group_text(km.label)) for km in result.curves], y_title=ENDPOINT_NAMES[ep_name],
@@ -116,7 +126,10 @@ fig = curve_figure(
 )
 show_figure(fig, key="survival_figure")
 if references:
-    st.caption("Open diamonds: the paper's published estimates for all 75 patients at 1, 2 and 5 years.")
+    marks = [r.label for r in references]
+    marks_text = " and ".join([", ".join(marks[:-1]), marks[-1]]) if len(marks) > 1 else marks[0]
+    st.caption(f"Open diamonds: the paper's published estimates for all {published_n(targets)} patients "
+               f"at {marks_text}.")
 if result.note:
     st.warning(result.note)
 

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.calibration import REPORT_COLUMNS, TARGETS_PATH, CalibrationError, calibration_report, load_targets
+from analysis.calibration import REPORT_COLUMNS, CalibrationError, calibration_report
 from analysis.cohort import DEMO_COHORT_PATH
+from analysis.published import load_targets
 
 FIXTURE = Path(__file__).parent / "fixtures" / "demo_cohort" / "r_reference.json"
 
@@ -161,14 +162,13 @@ def test_unknown_cox_term_is_named(demo_cohort, targets):
         calibration_report(demo_cohort, broken)
 
 
-def test_unreadable_targets_file(tmp_path):
-    bad = tmp_path / "targets.json"
-    bad.write_text("{not json", encoding="utf-8")
-    with pytest.raises(CalibrationError, match="cannot read the published targets"):
-        load_targets(bad)
-    with pytest.raises(CalibrationError, match="cannot read the published targets"):
-        load_targets(tmp_path / "missing.json")
+def test_targets_default_to_the_committed_file(demo_cohort, report):
+    assert calibration_report(demo_cohort).set_index("key").equals(report)
 
 
-def test_default_targets_are_the_committed_file():
-    assert load_targets() == json.loads(TARGETS_PATH.read_text(encoding="utf-8"))
+def test_cox_reference_levels_come_from_the_targets(demo_cohort, targets, report):
+    swapped = copy.deepcopy(targets)
+    swapped["cox"]["os"][1].update(level="B-ALL", reference="T-ALL")
+    turned = calibration_report(demo_cohort, swapped).set_index("key")
+    assert turned.loc["cox.os.lineage=B-ALL.hr", "value"] == pytest.approx(
+        1 / report.loc["cox.os.lineage=T-ALL.hr", "value"], rel=1e-6)

@@ -17,7 +17,8 @@ from analysis.forest_figure import (
     published_rows,
     subgroup_forest_table,
 )
-from analysis.risk_factors import published_hazard_ratios, subgroup_effects, univariable_models
+from analysis.published import load_targets, published_hazard_ratios
+from analysis.risk_factors import subgroup_effects, univariable_models
 
 
 @pytest.fixture
@@ -30,6 +31,10 @@ def demo():
 def paper_model(demo):
     specs = [covariate_spec(demo, c, standard_reference=True) for c in ("age_group", "lineage", "sex", "atg")]
     return demo, specs, cox_model(demo, "os", specs)
+
+
+def _published_os():
+    return published_hazard_ratios(load_targets(), "os")
 
 
 def _annotation_texts(fig) -> list[str]:
@@ -89,7 +94,7 @@ def test_two_models_side_by_side(paper_model):
 def test_published_markers_on_matching_rows(paper_model):
     _, _, model = paper_model
     table = forest_table({"Multivariable": model})
-    pub = published_rows(table, published_hazard_ratios("os"))
+    pub = published_rows(table, _published_os())
     assert len(pub) == 4
     tall_row = table.loc[table["level"] == "T-ALL", "row"].iloc[0]
     assert pub.set_index("row").loc[tall_row, "hr"] == pytest.approx(6.62)
@@ -141,5 +146,5 @@ def test_figure_dicts_are_valid_plotly(paper_model):
     demo, specs, model = paper_model
     uni, _ = univariable_models(demo, "os", specs)
     table = forest_table({"Multivariable": model, "Univariable": uni})
-    fig = forest_figure(table, title="OS", subtitle="n", published=published_rows(table, published_hazard_ratios("os")))
+    fig = forest_figure(table, title="OS", subtitle="n", published=published_rows(table, _published_os()))
     go.Figure(fig.to_dict())  # raises on an invalid property

@@ -8,8 +8,9 @@ import pytest
 
 from analysis.cohort import as_cohort, endpoint
 from analysis.grouping import compare_by
-from analysis.headline import headline_table, published_survival
+from analysis.headline import headline_table
 from analysis.kaplan_meier import fit_kaplan_meier
+from analysis.published import load_targets, published_n, published_survival
 from analysis.survival_analysis import compare_survival, format_landmark_table
 
 
@@ -28,7 +29,9 @@ def test_published_rows_only_when_asked(demo_cohort):
     with_ref = headline_table(demo_cohort, published=True).table
     assert len(with_ref) == 2 * len(plain)
     row = with_ref[with_ref["Endpoint"] == "Relapse-free survival, published"].iloc[0]
-    assert row["5 years"] == f"{100 * published_survival()['rfs'][60.0]:.1f} %"
+    targets = load_targets()
+    assert row["5 years"] == f"{100 * published_survival(targets)['rfs'][60.0]:.1f} %"
+    assert row["n"] == published_n(targets)
     assert row["events"] == "–"
 
 

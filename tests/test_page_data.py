@@ -10,6 +10,7 @@ import pytest
 
 from analysis.cohort import load_demo_cohort
 from analysis.mapping import from_json, to_json
+from tests.test_architecture import _cache_uses, _cached_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSPLANT = ROOT / "tests" / "fixtures" / "transplant"
@@ -239,10 +240,14 @@ def test_two_sessions_do_not_see_each_others_data(open_app):
 
 
 def test_uploads_are_never_cached_between_users():
-    """No st.cache_* in the upload path (the frame caches only the public demo cohort)."""
+    """No st.cache_* in the upload path but the public targets file (the frame caches only the demo cohort).
+
+    ``published_targets`` takes no argument, so nothing of a session can reach its cache.
+    """
     for path in (PAGES / "data.py", PAGES / "_context.py"):
-        text = path.read_text()
-        assert "st.cache_data" not in text and "st.cache_resource" not in text, path
+        cached = _cached_functions(path)
+        assert cached in ([], [("published_targets", 0)]), path
+        assert _cache_uses(path) == len(cached), path
 
 
 @pytest.mark.parametrize("page", ["overview", "survival", "relapse", "risk_factors"])

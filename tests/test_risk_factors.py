@@ -15,7 +15,6 @@ from analysis.cox_design import CovariateSpec, covariate_spec
 from analysis.risk_factors import (
     PAPER_MODELS,
     default_covariates,
-    published_hazard_ratios,
     subgroup_effects,
     subgroup_factors,
     univariable_models,
@@ -73,15 +72,6 @@ def test_subgroup_without_events_is_not_estimable(demo):
     male = effects.table.set_index("level").loc["male"]
     assert not male["estimable"] and male["note"] == "no events"
     assert np.isnan(male["hr"])
-
-
-def test_published_hazard_ratios_from_json_and_fallback(tmp_path):
-    os_pub = published_hazard_ratios("os")
-    assert list(os_pub["factor"]) == ["age_group", "lineage", "sex", "atg"]
-    assert os_pub.set_index("factor").loc["lineage", "hr"] == pytest.approx(6.62)
-    fallback = published_hazard_ratios("rfs", path=tmp_path / "missing.json")
-    assert fallback.set_index("factor").loc["age_group", "hr"] == pytest.approx(2.20)
-    assert published_hazard_ratios("relapse").empty
 
 
 def test_default_covariates_are_the_papers_model(demo):
