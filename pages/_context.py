@@ -358,3 +358,18 @@ def show_figure(fig, key: str) -> None:
     # theme=None: the figure keeps its own fonts and colours instead of Streamlit's theme.
     st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)
 
+
+# ------------------------------------------------------------------ landmarks
+
+LANDMARK_CHOICES = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
+DEFAULT_LANDMARKS = ["12", "24", "60"]
+
+
+def landmark_control(key: str, label: str, help: str) -> list[float]:
+    """The landmark months chosen in a multiselect kept in the link (12, 24, 60 when none is chosen)."""
+    persist(key, DEFAULT_LANDMARKS, LANDMARK_CHOICES)
+    chosen = st.multiselect(label, LANDMARK_CHOICES, key=key, help=help)
+    if not chosen:
+        st.caption("No landmark chosen: 12, 24 and 60 months are shown.")
+    return sorted(float(t) for t in chosen or DEFAULT_LANDMARKS)
+

@@ -20,14 +20,13 @@ from analysis.relapse_timing import (
 from pages._context import (
     compare_control,
     get_view,
+    landmark_control,
     persist,
     published_targets,
     session_memo,
     show_figure,
     stop_if_empty,
 )
-
-LANDMARKS = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 
 view = get_view()
 st.title("Relapse and non-relapse mortality")
@@ -42,10 +41,8 @@ left, right = st.columns([2, 3])
 with left:
     comparison = compare_control(view, "relapse")
 with right:
-    persist("relapse.times", ["12", "24", "60"], LANDMARKS)
-    chosen = st.multiselect("Landmarks for the table (months)", LANDMARKS, key="relapse.times",
-                            help="Cumulative incidence with 95 % CI at these times after HSCT2.")
-times = sorted(float(t) for t in chosen) or [12.0, 24.0, 60.0]
+    times = landmark_control("relapse.times", "Landmarks for the table (months)",
+                             help="Cumulative incidence with 95 % CI at these times after HSCT2.")
 
 try:
     # Everything that depends only on the data, the filters and the comparison, not on the controls below.

@@ -23,6 +23,7 @@ from pages._context import (
     SAVED,
     compare_control,
     get_view,
+    landmark_control,
     persist,
     published_targets,
     session_memo,
@@ -30,7 +31,6 @@ from pages._context import (
     stop_if_empty,
 )
 
-LANDMARKS = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 UNITS = ["months", "years"]
 WEIGHTS = {"logrank": (0.0, 0.0), "fh10": (1.0, 0.0), "fh01": (0.0, 1.0), "fh11": (1.0, 1.0)}
 WEIGHT_LABELS = {
@@ -60,10 +60,8 @@ with top[0]:
 with top[1]:
     comparison = compare_control(view, "survival")
 with top[2]:
-    persist("survival.times", ["12", "24", "60"], LANDMARKS)
-    chosen = st.multiselect("Landmarks (months)", LANDMARKS, key="survival.times",
-                            help="Survival with 95 % CI and number at risk at these times after HSCT2.")
-times = sorted(float(t) for t in chosen) or [12.0, 24.0, 60.0]
+    times = landmark_control("survival.times", "Landmarks (months)",
+                             help="Survival with 95 % CI and number at risk at these times after HSCT2.")
 
 with st.expander("Figure and test options", expanded=False):
     col1, col2, col3 = st.columns(3)

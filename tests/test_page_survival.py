@@ -270,3 +270,12 @@ def test_compare_by_age_group_follows_the_shared_cut(page):
     assert [n.split(" (")[0] for n in curve_names(page)] == ["< 10 y", "≥ 10 y"]
     page.number_input(key="flt_cut").set_value(12.0).run()
     assert [n.split(" (")[0] for n in curve_names(page)] == ["< 12 y", "≥ 12 y"]
+
+
+def test_no_landmark_chosen_falls_back_to_12_24_60_and_says_so(open_app):
+    at = open_app("survival")
+    at.multiselect(key="survival.times").set_value([]).run()
+    assert not at.exception
+    assert any("No landmark chosen" in c.value for c in at.caption)
+    landmarks = next(d.value for d in at.dataframe if "Month" in d.value.columns)
+    assert sorted(set(landmarks["Month"])) == ["12", "24", "60"]
