@@ -26,12 +26,12 @@ from scipy import special, stats
 
 from analysis.cohort import endpoint
 from analysis.cox_design import CovariateSpec, Design, build_design, specs_from_options
+from analysis.kaplan_meier import aeq_times  # the tie rule survfit and coxph share
 
 EPS = 1e-9  # coxph.control(eps): relative change in log-likelihood
 ITER_MAX = 20  # coxph.control(iter.max)
 TOLER_INF = EPS**0.5  # coxph.control(toler.inf): flag for infinite coefficients
 Z975 = stats.norm.ppf(0.975)
-_TIMEFIX = np.sqrt(np.finfo(float).eps)  # aeqSurv tolerance
 
 
 class CoxFitError(ValueError):
@@ -233,19 +233,6 @@ def _inverse(info: np.ndarray) -> np.ndarray:
         return np.linalg.inv(info)
     except np.linalg.LinAlgError:
         return np.full_like(info, np.nan)
-
-
-def aeq_times(time: np.ndarray) -> np.ndarray:
-    """Treat times that differ only by rounding error as tied, as R's ``aeqSurv`` (coxph's timefix)."""
-    y = np.unique(time[np.isfinite(time)])
-    if len(y) < 2:
-        return time
-    dy = np.diff(y)
-    tied = (dy <= _TIMEFIX) | (dy / np.mean(np.abs(y)) <= _TIMEFIX)
-    if not tied.any():
-        return time
-    cuts = y[np.concatenate(([True], ~tied))]
-    return cuts[np.searchsorted(cuts, time, side="right") - 1]
 
 
 # --------------------------------------------------------------------------- Firth

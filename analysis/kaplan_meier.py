@@ -69,20 +69,25 @@ def check_survival_data(time, event) -> tuple[np.ndarray, np.ndarray]:
         raise SurvivalDataError(f"{int((t < 0).sum())} negative time(s)")
     if not np.isin(e, (0.0, 1.0)).all():
         raise SurvivalDataError("event indicators must be 0 (censored) or 1 (event)")
-    return _merge_near_ties(t), e.astype(int)
+    return aeq_times(t), e.astype(int)
 
 
-def _merge_near_ties(t: np.ndarray) -> np.ndarray:
-    """R ``aeqSurv``: times closer than the tolerance become the first of their run."""
-    unique = np.unique(t)
-    if len(unique) < 2:
-        return t
-    gap = np.diff(unique)
-    tied = (gap <= _TOLERANCE) | (gap / np.mean(np.abs(unique)) <= _TOLERANCE)
+def aeq_times(time: np.ndarray) -> np.ndarray:
+    """Treat times that differ only by rounding error as tied, as R's ``aeqSurv``.
+
+    Times closer than sqrt(machine epsilon), absolutely or relative to their
+    mean size, become the first of their run. R applies it in ``survfit`` and
+    ``coxph`` (``timefix = TRUE``); both estimators here call this function.
+    """
+    y = np.unique(time[np.isfinite(time)])
+    if len(y) < 2:
+        return time
+    gap = np.diff(y)
+    tied = (gap <= _TOLERANCE) | (gap / np.mean(np.abs(y)) <= _TOLERANCE)
     if not tied.any():
-        return t
-    cuts = unique[np.concatenate(([True], ~tied))]
-    return cuts[np.searchsorted(cuts, t, side="right") - 1]
+        return time
+    cuts = y[np.concatenate(([True], ~tied))]
+    return cuts[np.searchsorted(cuts, time, side="right") - 1]
 
 
 @dataclass(frozen=True)
