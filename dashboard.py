@@ -1,8 +1,10 @@
 """HSCT2 Explorer: the frame.
 
 Navigation, the data source, the shared sidebar filters and the share link
-live here once; the pages in ``pages/`` read the resulting view
-(``pages._context.get_view``) and render.
+live here once (their widgets in :mod:`ui.sidebar`); the pages in ``pages/``
+read the resulting view (:func:`ui.state.get_view`) and render.
+
+Adding a page is one file in ``pages/`` and one ``st.Page`` line in ``PAGES``.
 
 Run with ``streamlit run dashboard.py``.
 """
@@ -11,34 +13,11 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
-from analysis.cohort import STANDARD_LEVELS, label, load_demo_cohort
-from analysis.filters import (
-    MAX_SAVED_COHORTS,
-    CohortFilter,
-    FilterOptions,
-    SavedCohort,
-    clean_cohort_name,
-    filter_mask,
-    filter_options,
-    from_query_params,
-    to_query_params,
-    with_age_group,
-)
-from pages._context import (
-    DataSource,
-    View,
-    active_data,
-    add_notice,
-    data_generation,
-    pop_notices,
-    set_view,
-)
-
-DEMO_NAME = "Demo cohort (synthetic)"
-_LINK_READ = "_link_read_for_generation"
-_SAVED = "_saved"
+from analysis.cohort.filters import filter_mask
+from analysis.cohort.model import load_demo_cohort
+from ui.sidebar import DEMO_NAME, banner, labelled, options, read_link_once, sidebar, write_link
+from ui.state import DataSource, View, active_data, set_view
 
 st.set_page_config(page_title="HSCT2 Explorer", page_icon=":material/monitoring:", layout="wide")
 
@@ -57,169 +36,6 @@ def _active() -> tuple[pd.DataFrame, DataSource]:
     return _demo_cohort(), DataSource(DEMO_NAME, is_demo=True)
 
 
-# ------------------------------------------------------------------ filter state
-
-
-def _options(full: pd.DataFrame) -> FilterOptions:
-    """Filter choices of the active data, computed once per dataset in this session."""
-    key = ("_filter_options", data_generation(), len(full))
-    if st.session_state.get("_filter_options_key") != key:
-        st.session_state["_filter_options"] = filter_options(full)
-        st.session_state["_filter_options_key"] = key
-    return st.session_state["_filter_options"]
-
-
-def _narrower(chosen, bounds) -> bool:
-    return bool(chosen and bounds and (chosen[0] > bounds[0] or chosen[1] < bounds[1]))
-
-
-def _filters_from_state(opts: FilterOptions) -> CohortFilter:
-    """The filter the sidebar widgets describe."""
-    state = st.session_state
-    age = state.get("flt_age")
-    flt = CohortFilter(age_range=(float(age[0]), float(age[1])) if _narrower(age, opts.age_bounds) else None,
-                       age_cut=float(state.get("flt_cut", 10.0)))
-    for column in opts.levels:
-        flt = flt.with_levels(column, state.get(f"flt_{column}") or None)
-    for column, bounds in opts.ranges.items():
-        chosen = state.get(f"flt_range_{column}")
-        if _narrower(chosen, bounds):
-            flt = flt.with_range(column, chosen)
-    return flt
-
-
-def _clamp(chosen: tuple[float, float] | None, bounds: tuple[float, float]) -> tuple[float, float]:
-    lo, hi = chosen or bounds
-    return max(bounds[0], lo), min(bounds[1], hi)
-
-
-def _widget_state_for(opts: FilterOptions, flt: CohortFilter) -> dict[str, object]:
-    state: dict[str, object] = {"flt_cut": float(flt.age_cut)}
-    if opts.age_bounds:
-        state["flt_age"] = _clamp(flt.age_range, opts.age_bounds)
-    for column in opts.levels:
-        state[f"flt_{column}"] = list(flt.allowed_levels(column) or [])
-    for column, bounds in opts.ranges.items():
-        state[f"flt_range_{column}"] = _clamp(flt.allowed_range(column), bounds)
-    return state
-
-
-def _read_link_once(full: pd.DataFrame, opts: FilterOptions) -> None:
-    """On a session's first run (and after the data change) the link sets the filters."""
-    if st.session_state.get(_LINK_READ) == data_generation():
-        return
-    st.session_state[_LINK_READ] = data_generation()
-    params = {k: st.query_params.get_all(k) for k in st.query_params if "." not in k}
-    parsed = from_query_params(params, full)
-    for text in parsed.notices:
-        add_notice(f"Share link: {text}.")
-    if parsed.filters.age_range and opts.age_bounds is None:
-        add_notice("Share link: ignored the age range, these data have no age column.")
-    st.session_state.update(_widget_state_for(opts, parsed.filters))
-    st.session_state[_SAVED] = list(parsed.saved)
-
-
-def _write_link(flt: CohortFilter, saved: list[SavedCohort], page_path: str) -> None:
-    """Put the filters and saved cohorts in the URL; keep the current page's own controls."""
-    wanted: dict[str, list[str]] = {
-        k: [v] if isinstance(v, str) else v for k, v in to_query_params(flt, saved).items()
-    }
-    for key in st.query_params:
-        if key.startswith(f"{page_path}."):
-            wanted[key] = st.query_params.get_all(key)
-    current = {k: st.query_params.get_all(k) for k in st.query_params}
-    if current != wanted:
-        st.query_params.from_dict(wanted)
-
-
-# ------------------------------------------------------------------ sidebar
-
-
-def _reset_filters(opts: FilterOptions) -> None:
-    st.session_state.update(_widget_state_for(opts, CohortFilter()))
-
-
-def _save_cohort(opts: FilterOptions) -> None:
-    saved: list[SavedCohort] = st.session_state.setdefault(_SAVED, [])
-    flt = _filters_from_state(opts)
-    name = clean_cohort_name(st.session_state.get("saved_name") or flt.describe())
-    taken = {s.name for s in saved}
-    base, i = name, 2
-    while name in taken:
-        name, i = f"{base} ({i})", i + 1
-    saved.append(SavedCohort(name, flt))
-    st.session_state["saved_name"] = ""
-
-
-def _delete_saved(index: int) -> None:
-    st.session_state[_SAVED].pop(index)
-
-
-def _sidebar(opts: FilterOptions) -> tuple[CohortFilter, list[SavedCohort], DeltaGenerator]:
-    """The filter and saved-cohort widgets; returns their filter, the saved cohorts, and where the count goes."""
-    with st.sidebar:
-        count = st.empty()
-        st.markdown("### Filters")
-        if opts.age_bounds:
-            lo, hi = opts.age_bounds
-            st.slider("Age at HSCT2 (years)", min_value=lo, max_value=hi, step=0.5, format="%.1f", key="flt_age")
-            st.number_input("Age cut for “age group” (years)", min_value=1.0, max_value=29.0, step=1.0,
-                            key="flt_cut", help="The paper compares age ≥ 10 with age < 10 years.")
-        standard = [c for c in opts.levels if c in STANDARD_LEVELS]
-        others = [c for c in opts.levels if c not in STANDARD_LEVELS]
-        for column in standard:
-            st.multiselect(label(column), opts.levels[column], key=f"flt_{column}", placeholder="All")
-        if others or opts.ranges:
-            with st.expander("More filters", expanded=any(st.session_state.get(f"flt_{c}") for c in others)):
-                for column in others:
-                    st.multiselect(label(column), opts.levels[column], key=f"flt_{column}", placeholder="All")
-                for column, (lo, hi) in opts.ranges.items():
-                    st.slider(label(column), min_value=lo, max_value=hi, key=f"flt_range_{column}")
-        st.button("Reset filters", key="flt_reset", on_click=_reset_filters, args=(opts,))
-
-        flt = _filters_from_state(opts)
-
-        saved: list[SavedCohort] = st.session_state.setdefault(_SAVED, [])
-        st.markdown("### Saved cohorts")
-        st.caption("Save filter sets to overlay them on the Survival and Relapse pages. They travel in the link.")
-        for i, s in enumerate(saved):
-            left, right = st.columns([5, 1])
-            left.markdown(f"**{s.name}**  \n<small>{s.filters.describe()}</small>", unsafe_allow_html=True)
-            right.button("", icon=":material/close:", key=f"saved_del_{i}", on_click=_delete_saved, args=(i,),
-                         help=f"Remove {s.name}")
-        if len(saved) < MAX_SAVED_COHORTS:
-            st.text_input("Name for the current filters", key="saved_name", placeholder=flt.describe())
-            st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(opts,))
-        else:
-            st.caption(f"At most {MAX_SAVED_COHORTS} cohorts can be compared; remove one to save another.")
-    return flt, saved, count
-
-
-def _labelled(full: pd.DataFrame, age_cut: float) -> pd.DataFrame:
-    """The active data with ``age_group`` for the current cut, built once per dataset and cut."""
-    key = (data_generation(), len(full), age_cut)
-    if st.session_state.get("_labelled_key") != key:
-        st.session_state["_labelled"] = with_age_group(full, age_cut)
-        st.session_state["_labelled_key"] = key
-    return st.session_state["_labelled"]
-
-
-def _banner(view: View) -> None:
-    src = view.source
-    if src.is_demo:
-        st.info(
-            f"**{DEMO_NAME}**: N = {view.n_total} synthetic patients generated to reproduce the published "
-            "aggregates of Momm et al. (Pediatric Blood & Cancer). Not real patients; use it to explore the tool.",
-            icon=":material/science:",
-        )
-    else:
-        excluded = f", {src.n_excluded} row(s) excluded by validation" if src.n_excluded else ""
-        note = f" {src.note}" if src.note else ""
-        st.info(f"**Your data: {src.name}**: N = {view.n_total}{excluded}.{note}", icon=":material/description:")
-    for text in pop_notices():
-        st.warning(text)
-
-
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
     st.Page("pages/survival.py", title="Survival", icon=":material/monitoring:", url_path="survival"),
@@ -232,16 +48,16 @@ PAGES = [
 def main() -> None:
     page = st.navigation(PAGES)
     full, source = _active()
-    opts = _options(full)
-    _read_link_once(full, opts)
-    flt, saved, count = _sidebar(opts)
-    full = _labelled(full, flt.age_cut)
+    opts = options(full)
+    read_link_once(full, opts)
+    flt, saved, count = sidebar(opts)
+    full = labelled(full, flt.age_cut)
     cohort = full.loc[filter_mask(full, flt)]
     count.metric("Patients", f"{len(cohort)} of {len(full)}", help="Patients passing the filters, of all patients.")
     view = View(full=full, cohort=cohort, filters=flt, source=source, saved=tuple(saved))
     set_view(view)
-    _write_link(flt, saved, page._url_path)  # url_path is "" for the default page; controls keep its name
-    _banner(view)
+    write_link(flt, saved, page._url_path)  # url_path is "" for the default page; controls keep its name
+    banner(view)
     page.run()
 
 

@@ -75,16 +75,16 @@ def page_rerun_seconds(page: str, repeats: int, session: dict | None = None) -> 
 
 
 def large_session(cohort) -> dict:
-    from pages._context import ActiveData, DataSource
+    from ui.state import ActiveData, DataSource
 
     return {"_active_data": ActiveData(cohort, DataSource("generated 100k cohort", False, 0))}
 
 
 def statistics_seconds(cohort, repeats: int) -> dict[str, float]:
-    from analysis.cohort import competing_cause, endpoint, rfs_time
-    from analysis.competing_risks import cumulative_incidence, gray_test
-    from analysis.kaplan_meier import fit_kaplan_meier
-    from analysis.logrank import logrank_test
+    from analysis.cohort.model import competing_cause, endpoint, rfs_time
+    from analysis.stats.competing_risks import cumulative_incidence, gray_test
+    from analysis.stats.kaplan_meier import fit_kaplan_meier
+    from analysis.stats.logrank import logrank_test
 
     os_ = endpoint(cohort, "os")
     group = cohort["lineage"].to_numpy()

@@ -13,9 +13,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.cox import _efron, _RiskSets, _scaling, concordance, fit_cox
-from analysis.cox_design import build_design, specs_from_options
-from analysis.cox_diagnostics import cox_zph
+from analysis.analyses.models import specs_from_options
+from analysis.stats.cox._risk_sets import RiskSets as _RiskSets
+from analysis.stats.cox.concordance import concordance
+from analysis.stats.cox.design import build_design
+from analysis.stats.cox.diagnostics import cox_zph
+from analysis.stats.cox.fit import fit_cox
+from analysis.stats.cox.likelihood import efron as _efron
+from analysis.stats.cox.likelihood import scaling as _scaling
 
 COVARIATES = ["age_years", "sex", "lineage", "atg", "months_hsct1_to_relapse"]
 

@@ -8,7 +8,7 @@ semicolon-separated, decimal commas, durations in days, labelled events
 and a free-text column, with 1 % of rows broken (negative times, unknown
 event labels, relapse after last contact, duplicated IDs). The timed path is
 what the Data page and ``python -m analysis --data`` do: bytes → table
-(:func:`analysis.loading.read_data_file`), proposed mapping with a chosen
+(:func:`analysis.ingest.loading.read_data_file`), proposed mapping with a chosen
 time unit, both validation stages, and the cohort without the flagged rows.
 A second figure does the same with dates instead of durations.
 """
@@ -27,9 +27,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.loading import read_data_file
-from analysis.mapping_proposal import propose_mapping
-from analysis.validation import check_upload
+from analysis.ingest.loading import read_data_file
+from analysis.ingest.proposal import propose_mapping
+from analysis.ingest.validation import check_upload
 
 
 def registry_export(n: int, *, dates: bool = False, seed: int = 7) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import as_cohort
+from analysis.cohort.model import as_cohort
 
 
 def make_large_cohort(n: int = 100_000, seed: int = 2026) -> pd.DataFrame:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.cohort import categorical_covariates, label
-from analysis.headline import headline_table
-from analysis.summary import table_one
-from pages._context import get_view, persist, published_targets, session_memo, stop_if_empty
+from analysis.analyses.headline import headline_table
+from analysis.cohort.model import categorical_covariates, label
+from analysis.cohort.summary import table_one
+from ui.cache import published_targets, session_memo
+from ui.controls import stop_if_empty
+from ui.links import persist
+from ui.state import get_view
 
 view = get_view()
 st.title("HSCT2 Explorer")

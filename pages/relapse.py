@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.cif_figure import CAUSE_TITLES
-from analysis.competing_risks import CompetingRisksError
-from analysis.published import published_median_relapse_months
-from analysis.relapse_analysis import CAUSES, compare_relapse, format_gray_table, format_landmark_table
-from analysis.relapse_timing import (
-    BIN_WIDTHS,
-    HSCT1_TO_RELAPSE,
-    MODES,
-    SCALES,
-    TimingError,
-    timing_figure,
-    timing_histogram,
+from analysis.analyses.relapse import (
+    CAUSES,
+    STATES_METHOD,
+    compare_relapse,
+    format_gray_table,
+    format_landmark_table,
 )
-from pages._context import (
-    compare_control,
-    get_view,
-    landmark_control,
-    persist,
-    published_targets,
-    session_memo,
-    show_figure,
-    stop_if_empty,
-)
+from analysis.analyses.relapse_timing import BIN_WIDTHS, HSCT1_TO_RELAPSE, MODES, SCALES, TimingError, timing_histogram
+from analysis.cohort.published import published_median_relapse_months
+from analysis.figures.cif import CAUSE_TITLES, relapse_figures
+from analysis.figures.timing import timing_figure
+from analysis.stats.competing_risks import CompetingRisksError
+from analysis.text import sentence
+from ui.cache import published_targets, session_memo
+from ui.controls import compare_control, landmark_control, stop_if_empty
+from ui.figures import show_figure
+from ui.links import persist
+from ui.state import get_view
 
 view = get_view()
 st.title("Relapse and non-relapse mortality")
@@ -44,10 +39,17 @@ with right:
     times = landmark_control("relapse.times", "Landmarks for the table (months)",
                              help="Cumulative incidence with 95 % CI at these times after HSCT2.")
 
+
+
+def _estimate():
+    estimates = compare_relapse(comparison)
+    return estimates, relapse_figures(estimates)
+
+
 try:
     # Everything that depends only on the data, the filters and the comparison, not on the controls below.
-    result = session_memo("relapse", (view.filters, view.saved, st.session_state.get("relapse.compare")),
-                          lambda: compare_relapse(comparison))
+    result, figures = session_memo("relapse", (view.filters, view.saved, st.session_state.get("relapse.compare")),
+                                   _estimate)
 except CompetingRisksError as err:
     st.warning(f"Cumulative incidence cannot be estimated: {err}.")
     st.stop()
@@ -59,10 +61,10 @@ for note in result.notes:
     st.info(note)
 for tab, cause in zip(st.tabs([CAUSE_TITLES[c] for c in CAUSES]), CAUSES, strict=True):
     with tab:
-        if cause in result.problems:
-            st.info(result.problems[cause].capitalize() + ".")
+        if cause in figures.problems:
+            st.info(sentence(figures.problems[cause]))
         else:
-            show_figure(result.figures[cause], key=f"relapse_cif_{cause}")
+            show_figure(figures.figures[cause], key=f"relapse_cif_{cause}")
 
 if result.tests is not None:
     st.markdown("**Gray's test** (do the groups' cumulative incidences differ?)")
@@ -79,22 +81,13 @@ st.dataframe(format_landmark_table(result, times), hide_index=True, width="stret
 
 # ------------------------------------------------------------------ patient states
 st.subheader("Where are the patients now?")
-show_figure(result.states_figure, key="relapse_states")
+show_figure(figures.states_figure, key="relapse_states")
 if not result.states_split:
     st.info("These data carry one time and a cause code: whether a patient is alive after a relapse is unknown, "
             "so the split into alive / dead after relapse is unavailable and shown as one band, “relapsed”.")
 with st.expander("How the four bands are estimated", expanded=False):
-    st.markdown(
-        "* **Alive, relapse-free** = 1 − CIR − NRM (equals the relapse-free survival Kaplan-Meier estimate).\n"
-        "* **Dead without relapse** = NRM (cumulative incidence, Aalen-Johansen).\n"
-        "* **Dead after relapse** = (1 − OS) − NRM: all deaths (1 − overall survival, Kaplan-Meier) minus "
-        "those without relapse.\n"
-        "* **Alive after relapse** = CIR − dead after relapse.\n\n"
-        "The four bands therefore add up to 100 % at every time. The last two are differences between "
-        "estimates from different estimators; where sampling noise pushes them outside [0, CIR] they are "
-        "clipped to that range (a stacked-probability, Pepe-type construction)."
-        + (" Clipping was needed somewhere in this view." if result.states_clipped else " No clipping was needed here.")
-    )
+    st.markdown(STATES_METHOD + (" Clipping was needed somewhere in this view." if result.states_clipped
+                                 else " No clipping was needed here."))
 
 # ------------------------------------------------------------------ timing
 st.subheader("When do relapses happen?")
@@ -115,7 +108,7 @@ reference = published_median_relapse_months(published_targets()) if view.is_unfi
 try:
     hist = timing_histogram(comparison.frame, order=result.groups, bin_width=bin_width)
 except TimingError as err:
-    st.info(str(err)[0].upper() + str(err)[1:] + ".")
+    st.info(sentence(err))
 else:
     for note in hist.notes:
         st.info(note)
@@ -133,7 +126,7 @@ if "months_hsct1_to_relapse" in view.full:
         hist1 = timing_histogram(comparison.frame, interval=HSCT1_TO_RELAPSE, order=result.groups,
                                  bin_width=bin_width)
     except TimingError as err:
-        st.info(str(err)[0].upper() + str(err)[1:] + ".")
+        st.info(sentence(err))
     else:
         show_figure(timing_figure(hist1, mode=mode, scale=scale), key="relapse_timing_hsct1")
         st.caption("Shaded: relapse within 6 months of HSCT1 (early relapse), a known risk factor for HSCT2.")

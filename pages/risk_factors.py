@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.cohort import ENDPOINT_NAMES, covariates, has_overall_survival, is_categorical, label, levels
-from analysis.cox_design import CovariateSpec, DesignError, default_cut
-from analysis.forest_figure import forest_figure, forest_table, published_rows, subgroup_forest_table
-from analysis.published import published_hazard_ratios
-from analysis.risk_factors import (
-    analyse_risk_factors,
-    default_covariates,
-    subgroup_effects,
-    subgroup_factors,
-    unrecorded_covariates,
-)
-from pages._context import get_view, persist, published_targets, session_memo, show_figure, stop_if_empty
+from analysis.analyses.risk_factors import analyse_risk_factors, subgroup_effects, subgroup_factors
+from analysis.cohort.model import ENDPOINT_NAMES, label
+from analysis.cohort.published import published_hazard_ratios
+from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table
+from analysis.stats.cox.design import DesignError
+from ui.cache import published_targets, session_memo
+from ui.controls import stop_if_empty
+from ui.figures import show_figure
+from ui.links import persist
+from ui.model_controls import covariate_control, covariate_specs, endpoint_control
+from ui.state import get_view
 
 view = get_view()
 st.title("Risk factors")
@@ -27,50 +26,13 @@ st.caption(
 stop_if_empty(view)
 
 # ------------------------------------------------------------------ model controls
-endpoints = (["os"] if has_overall_survival(view.full) else []) + ["rfs", "relapse", "nrm"]
-available = (["age_group"] if "age_group" in view.full else []) + [c for c in covariates(view.full) if c != "age_group"]
 top = st.columns([1, 3])
 with top[0]:
-    persist("risk_factors.endpoint", endpoints[0], endpoints)
-    ep = st.radio("Endpoint", endpoints, key="risk_factors.endpoint", format_func=lambda e: ENDPOINT_NAMES[e],
-                  help="OS: death. RFS: relapse or death. Relapse / NRM: cause-specific hazards.")
+    ep = endpoint_control(view, "risk_factors")
 with top[1]:
-    cov_key = f"risk_factors.covariates.{ep}"
-    persist(cov_key, default_covariates(ep, available), available)
-    chosen = st.multiselect("Covariates of the multivariable model", available, key=cov_key, format_func=label,
-                            help="The default is the paper's model (OS: age ≥ 10, lineage, sex, ATG; "
-                                 "RFS: age ≥ 10, lineage).")
-if "age_group" in chosen:
-    st.caption(f"Age group uses the sidebar's age cut ({view.age_cut:g} years).")
-if not chosen:
-    st.info("Choose at least one covariate.")
-    st.stop()
-unrecorded = unrecorded_covariates(view.full, chosen)
-if unrecorded:
-    st.info(f"{', '.join(label(c) for c in unrecorded)}: no recorded value in these data, left out of the model.")
-    chosen = [c for c in chosen if c not in unrecorded]
-    if not chosen:
-        st.stop()
-
-specs: list[CovariateSpec] = []
+    chosen = covariate_control(view, "risk_factors", ep)
 with st.expander("Reference levels, numeric covariates, penalty", expanded=False):
-    option_cols = st.columns(3)
-    for i, column in enumerate(chosen):
-        with option_cols[i % 3]:
-            if is_categorical(view.full, column):
-                options = levels(view.full, column)
-                persist(f"risk_factors.ref.{column}", options[0], options)
-                ref = st.selectbox(f"Reference for {label(column)}", options, key=f"risk_factors.ref.{column}")
-                specs.append(CovariateSpec(column, True, reference=ref))
-            else:
-                persist(f"risk_factors.numeric.{column}", "per unit", ["per unit", "cut"])
-                mode = st.radio(f"{label(column)}", ["per unit", "cut"], key=f"risk_factors.numeric.{column}",
-                                horizontal=True, format_func=lambda m: "per unit" if m == "per unit" else "cut at")
-                cut = None
-                if mode == "cut":
-                    persist(f"risk_factors.cut.{column}", default_cut(view.cohort[column]))
-                    cut = st.number_input(f"Cut {label(column)} at (≥ cut vs below)", key=f"risk_factors.cut.{column}")
-                specs.append(CovariateSpec(column, False, cut=cut))
+    specs = covariate_specs(view, "risk_factors", chosen)
     persist("risk_factors.firth", False)
     firth = st.checkbox("Firth-penalized fit", key="risk_factors.firth",
                         help="Penalty ½·log det I(β) (Firth 1993, Heinze & Schemper 2001): finite estimates "

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.cohort import ENDPOINT_NAMES, has_overall_survival
-from analysis.curve_figure import ReferenceMarker, curve_figure, kaplan_meier_curve
-from analysis.kaplan_meier import CONF_TYPES, SurvivalDataError
-from analysis.published import published_km_labels, published_n, published_survival
-from analysis.survival_analysis import (
+from analysis.analyses.survival import (
     chi2_text,
     compare_survival,
     figure_subtitle,
@@ -19,17 +15,15 @@ from analysis.survival_analysis import (
     group_text,
     months_text,
 )
-from pages._context import (
-    SAVED,
-    compare_control,
-    get_view,
-    landmark_control,
-    persist,
-    published_targets,
-    session_memo,
-    show_figure,
-    stop_if_empty,
-)
+from analysis.cohort.model import ENDPOINT_NAMES, has_overall_survival
+from analysis.cohort.published import published_km_labels, published_n, published_survival
+from analysis.figures.curves import ReferenceMarker, curve_figure, kaplan_meier_curve
+from analysis.stats.kaplan_meier import CONF_TYPES, SurvivalDataError
+from ui.cache import published_targets, session_memo
+from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
+from ui.figures import show_figure
+from ui.links import persist
+from ui.state import get_view
 
 UNITS = ["months", "years"]
 WEIGHTS = {"logrank": (0.0, 0.0), "fh10": (1.0, 0.0), "fh01": (0.0, 1.0), "fh11": (1.0, 1.0)}

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.cohort import load_demo_cohort
+from analysis.cohort.model import load_demo_cohort
 from tests.apptest_support import open_app as _open_app
 from tests.apptest_support import pin_navigation_pages
 

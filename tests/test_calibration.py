@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.calibration import REPORT_COLUMNS, CalibrationError, calibration_report
-from analysis.cohort import DEMO_COHORT_PATH
-from analysis.published import load_targets
+from analysis.analyses.calibration import REPORT_COLUMNS, CalibrationError, calibration_report
+from analysis.cohort.model import DEMO_COHORT_PATH
+from analysis.cohort.published import load_targets
 
 FIXTURE = Path(__file__).parent / "fixtures" / "demo_cohort" / "r_reference.json"
 

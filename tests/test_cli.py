@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from analysis.__main__ import main
-from analysis.filters import CohortFilter, apply_filter
-from analysis.summary import cohort_summary
+from analysis.cli import main
+from analysis.cohort.filters import CohortFilter, apply_filter
+from analysis.cohort.summary import cohort_summary
 
 
 def _run(capsys, *args: str) -> tuple[int, dict | str, str]:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import (
+from analysis.cohort.model import (
     CohortError,
     as_cohort,
     cohort_problems,

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 
-from analysis.competing_risks import (
+from analysis.stats.competing_risks import (
     CompetingRisksError,
     cumulative_incidence,
     gray_test,
@@ -250,7 +250,7 @@ def test_speed_on_100000_patients():
 
 def _cohort_from(data: pd.DataFrame) -> pd.DataFrame:
     """A canonical cohort whose RFS time and cause are the fixture's time and cause."""
-    from analysis.cohort import as_cohort
+    from analysis.cohort.model import as_cohort
 
     relapse = (data["cause"] == 1).astype(int)
     return as_cohort(pd.DataFrame({
@@ -266,7 +266,7 @@ def _cohort_from(data: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize("name", ["hand", "pbc"])
 def test_cif_report_against_R(name):
     """R: fit <- cuminc(time, cause, group); timepoints(fit, times); fit$Tests."""
-    from analysis.competing_risks import cif_report
+    from analysis.cli.reports import cif_report
 
     data, ref = _load(name)
     report = cif_report(_cohort_from(data), group="arm", times=ref["times"])
@@ -288,7 +288,7 @@ def test_cif_report_against_R(name):
 
 
 def test_cif_report_without_group_has_no_test(demo_cohort):
-    from analysis.competing_risks import cif_report
+    from analysis.cli.reports import cif_report
 
     report = cif_report(demo_cohort)
     assert report["gray"] is None
@@ -297,7 +297,7 @@ def test_cif_report_without_group_has_no_test(demo_cohort):
 
 
 def test_cif_report_with_one_level_explains_the_missing_test(demo_cohort):
-    from analysis.competing_risks import cif_report
+    from analysis.cli.reports import cif_report
 
     one = demo_cohort[demo_cohort["lineage"] == "T-ALL"]
     report = cif_report(one, group="lineage")
@@ -306,8 +306,8 @@ def test_cif_report_with_one_level_explains_the_missing_test(demo_cohort):
 
 
 def test_gray_tests_refuse_overlapping_groups(demo_cohort):
-    from analysis.competing_risks import gray_tests
-    from analysis.grouping import compare_by
+    from analysis.analyses.relapse import gray_tests
+    from analysis.cohort.grouping import compare_by
 
     frame = compare_by(demo_cohort, "lineage").frame
     table = gray_tests(frame, overlapping=True)
@@ -317,7 +317,7 @@ def test_gray_tests_refuse_overlapping_groups(demo_cohort):
 
 
 def test_cif_notes_name_groups_without_relapse_or_with_one_patient():
-    from analysis.competing_risks import cif_notes
+    from analysis.analyses.relapse import cif_notes
 
     fits = {"a": cumulative_incidence([1, 2, 3], [2, 0, 0]), "b": cumulative_incidence([4], [1])}
     notes = cif_notes(fits)
@@ -326,7 +326,7 @@ def test_cif_notes_name_groups_without_relapse_or_with_one_patient():
 
 
 def test_command_line_prints_the_issue_format(capsys):
-    from analysis.__main__ import main
+    from analysis.cli import main
 
     assert main(["cif", "--group", "lineage", "--times", "12,24", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -342,8 +342,9 @@ def test_command_line_prints_the_issue_format(capsys):
 
 
 def test_landmark_table_per_group(demo_cohort):
-    from analysis.competing_risks import cif_by_group, landmark_table
-    from analysis.grouping import compare_by
+    from analysis.analyses.relapse import cif_by_group
+    from analysis.cohort.grouping import compare_by
+    from analysis.stats.competing_risks import landmark_table
 
     comparison = compare_by(demo_cohort, "lineage")
     fits = cif_by_group(comparison.frame, comparison.order)
@@ -359,7 +360,7 @@ def test_landmark_table_per_group(demo_cohort):
 
 
 def test_landmark_table_without_groups_is_empty_with_its_columns():
-    from analysis.competing_risks import landmark_table
+    from analysis.stats.competing_risks import landmark_table
 
     table = landmark_table({}, [12, 24])
     assert table.empty
@@ -371,7 +372,7 @@ def test_landmark_table_without_groups_is_empty_with_its_columns():
 
 
 def test_cif_curve_hands_the_step_function_to_the_curve_builder():
-    from analysis.cif_figure import cif_curve
+    from analysis.figures.cif import cif_curve
 
     data, _ = _load("hand")
     fit = cumulative_incidence(data["time"], data["cause"])
@@ -387,7 +388,7 @@ def test_cif_curve_hands_the_step_function_to_the_curve_builder():
 
 
 def test_cif_figure_leaves_out_single_patients():
-    from analysis.cif_figure import cif_figure
+    from analysis.figures.cif import cif_figure
 
     fits = {"a": cumulative_incidence([1, 2, 3, 4], [1, 2, 0, 1]), "solo": cumulative_incidence([4], [1])}
     fig = cif_figure(fits, 1)
@@ -398,7 +399,7 @@ def test_cif_figure_leaves_out_single_patients():
 
 
 def test_gray_caption():
-    from analysis.cif_figure import gray_caption
+    from analysis.figures.cif import gray_caption
 
     row = pd.Series({"statistic": 12.345, "df": 2, "p": 0.0004, "note": ""})
     assert gray_caption(row) == "Gray's test: χ² = 12.35, df = 2, p < 0.001"

@@ -1,4 +1,4 @@
-"""analysis.cox against R's coxph (fixtures made by tests/r/cox.R) and hand-computable cases."""
+"""analysis.stats.cox.fit against R's coxph (fixtures made by tests/r/cox.R) and hand-computable cases."""
 
 from __future__ import annotations
 
@@ -11,17 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.cox import (
-    CoxFitError,
-    _efron,
-    _firth_terms,
-    _RiskSets,
-    aeq_times,
-    concordance,
-    concordance_counts,
-    fit_cox,
-)
-from analysis.cox_design import CovariateSpec, specs_from_options
+from analysis.analyses.models import specs_from_options
+from analysis.stats.cox._risk_sets import RiskSets as _RiskSets
+from analysis.stats.cox.concordance import concordance, concordance_counts
+from analysis.stats.cox.design import CovariateSpec
+from analysis.stats.cox.firth import firth_terms as _firth_terms
+from analysis.stats.cox.fit import CoxFitError, aeq_times, fit_cox
+from analysis.stats.cox.likelihood import efron as _efron
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cox"
 COXPH_CASES = sorted(p.stem for p in FIXTURES.glob("*.json")

@@ -1,4 +1,4 @@
-"""analysis.cox_design: named design columns, reference levels, cuts, missing values."""
+"""analysis.stats.cox.design: named design columns, reference levels, cuts, missing values."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cox_design import (
-    CovariateSpec,
-    DesignError,
-    build_design,
-    covariate_spec,
-    default_cut,
-    level_label,
-    specs_from_options,
-)
+from analysis.analyses.models import covariate_spec, specs_from_options
+from analysis.stats.cox.design import CovariateSpec, DesignError, build_design, default_cut, level_label
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""analysis.cox_diagnostics against R's cox.zph (fixtures made by tests/r/cox.R)."""
+"""analysis.stats.cox.diagnostics against R's cox.zph (fixtures made by tests/r/cox.R)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cox import fit_cox
-from analysis.cox_design import CovariateSpec
-from analysis.cox_diagnostics import (
-    _km_transform,
-    cox_zph,
-    events_per_covariate,
-    separation_findings,
-    small_sample_warnings,
-)
+from analysis.analyses.model_checks import proportional_hazards, separation_findings, small_sample_warnings
+from analysis.stats.cox.design import CovariateSpec
+from analysis.stats.cox.diagnostics import _km_transform, cox_zph, events_per_covariate
+from analysis.stats.cox.fit import fit_cox
 from tests.test_cox import COXPH_CASES, _fit
 
 
@@ -31,7 +26,7 @@ def test_cox_zph_against_R(name):
 
 def test_zph_verdict_in_plain_language():
     ref, model = _fit("veteran_mixed")
-    table = cox_zph(model).table.set_index("covariate")
+    table = proportional_hazards(model).table.set_index("covariate")
     assert ref["zph"]["p"][ref["zph"]["term"].index("karno")] < 0.05
     assert "appears to change over follow-up" in table.loc["karno", "verdict"]
     assert "No evidence against proportional hazards" in table.loc["age", "verdict"]

@@ -7,7 +7,7 @@ import time as clock
 import numpy as np
 import pytest
 
-from analysis.curve_figure import (
+from analysis.figures.curves import (
     PALETTE,
     Curve,
     ReferenceMarker,
@@ -15,7 +15,7 @@ from analysis.curve_figure import (
     kaplan_meier_curve,
     nice_ticks,
 )
-from analysis.kaplan_meier import fit_kaplan_meier
+from analysis.stats.kaplan_meier import fit_kaplan_meier
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 
-from analysis.cohort import REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC, as_cohort, cohort_problems
+from analysis.cohort.model import REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC, as_cohort, cohort_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.filters import (
+from analysis.cohort.filters import (
     CohortFilter,
     SavedCohort,
     apply_filter,
@@ -109,7 +109,7 @@ def test_describe_is_readable():
 
 
 def test_filter_options_list_levels_and_ranges(demo_cohort):
-    from analysis.filters import filter_options
+    from analysis.cohort.filters import filter_options
 
     cohort = demo_cohort.assign(centre=[f"C{i % 3}" for i in range(len(demo_cohort))],
                                 free_text=[f"note {i}" for i in range(len(demo_cohort))])

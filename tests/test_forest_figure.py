@@ -1,4 +1,4 @@
-"""analysis.forest_figure: rows, text columns and markers of the forest plots."""
+"""analysis.figures.forest: rows, text columns and markers of the forest plots."""
 
 from __future__ import annotations
 
@@ -6,19 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import age_group, load_demo_cohort
-from analysis.cox import cox_model
-from analysis.cox_design import covariate_spec
-from analysis.forest_figure import (
-    forest_figure,
-    forest_table,
-    format_hr,
-    format_p,
-    published_rows,
-    subgroup_forest_table,
-)
-from analysis.published import load_targets, published_hazard_ratios
-from analysis.risk_factors import subgroup_effects, univariable_models
+from analysis.analyses.models import covariate_spec, cox_model
+from analysis.analyses.risk_factors import subgroup_effects, univariable_models
+from analysis.cohort.model import age_group, load_demo_cohort
+from analysis.cohort.published import load_targets, published_hazard_ratios
+from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table
+from analysis.text import hazard_ratio_text as format_hr
+from analysis.text import p_compact as format_p
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.filters import CohortFilter, SavedCohort, apply_filter
-from analysis.grouping import compare_by, compare_saved
+from analysis.cohort.filters import CohortFilter, SavedCohort, apply_filter
+from analysis.cohort.grouping import compare_by, compare_saved
 
 
 def test_no_grouping_is_one_group(demo_cohort):

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import as_cohort, endpoint
-from analysis.grouping import compare_by
-from analysis.headline import headline_table
-from analysis.kaplan_meier import fit_kaplan_meier
-from analysis.published import load_targets, published_n, published_survival
-from analysis.survival_analysis import compare_survival, format_landmark_table
+from analysis.analyses.headline import headline_table
+from analysis.analyses.survival import compare_survival, format_landmark_table
+from analysis.cohort.grouping import compare_by
+from analysis.cohort.model import as_cohort, endpoint
+from analysis.cohort.published import load_targets, published_n, published_survival
+from analysis.stats.kaplan_meier import fit_kaplan_meier
 
 
 def test_headline_cells_come_from_the_kaplan_meier_fit(demo_cohort):

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import as_cohort, endpoint
-from analysis.kaplan_meier import (
+from analysis.cli.reports import km_report
+from analysis.cohort.model import as_cohort, endpoint
+from analysis.stats.kaplan_meier import (
     EmptyGroupError,
     SurvivalDataError,
     check_survival_data,
     fit_by_group,
     fit_kaplan_meier,
-    km_report,
     landmark_table,
     median_followup,
     median_table,

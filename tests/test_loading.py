@@ -14,8 +14,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis import loading
-from analysis.loading import LoadError, read_data_file, read_data_path, sniff_delimiter, sniff_format
+from analysis.ingest import loading
+from analysis.ingest.loading import LoadError, read_data_file, read_data_path, sniff_delimiter, sniff_format
 
 FIXTURES = Path(__file__).parent / "fixtures" / "upload"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.logrank import (
+from analysis.stats.logrank import (
     LogRankError,
     holm_adjust,
     logrank_test,
@@ -186,7 +186,8 @@ def test_large_cohort_is_fast():
 
 
 def test_caption_and_p_format():
-    from analysis.logrank import format_p, logrank_caption
+    from analysis.analyses.survival import logrank_caption
+    from analysis.text import p_value as format_p
 
     assert format_p(0.0004) == "p < 0.001" and format_p(0.0123) == "p = 0.012"
     test = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 0, 1], ["A", "A", "A", "B", "B", "B"], rho=1)

@@ -8,21 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import DAYS_PER_MONTH, CohortError, endpoint, has_overall_survival, is_categorical
-from analysis.loading import read_data_file
-from analysis.mapping import (
+from analysis.cohort.model import DAYS_PER_MONTH, CohortError, endpoint, has_overall_survival, is_categorical
+from analysis.ingest.dates import parse_dates
+from analysis.ingest.loading import read_data_file
+from analysis.ingest.mapping import (
     ColumnMapping,
     MappingError,
     apply_mapping,
     from_json,
-    mapping_from_options,
     parse_map_flags,
     to_json,
     value_key,
 )
-from analysis.mapping_dates import parse_dates
-from analysis.mapping_proposal import propose_mapping, unit_in_name
-from analysis.validation import ROW_NUMBERING, check_upload, load_cohort_for_cli
+from analysis.ingest.options import load_cohort_for_cli, mapping_from_options
+from analysis.ingest.proposal import propose_mapping, unit_in_name
+from analysis.ingest.validation import ROW_NUMBERING, check_upload
 
 
 def _table(text: str) -> pd.DataFrame:

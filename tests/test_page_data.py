@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.cohort import load_demo_cohort
-from analysis.mapping import from_json, to_json
+from analysis.cohort.model import load_demo_cohort
+from analysis.ingest.mapping import from_json, to_json
 from tests.test_architecture import _cache_uses, _cached_functions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,7 +244,7 @@ def test_uploads_are_never_cached_between_users():
 
     ``published_targets`` takes no argument, so nothing of a session can reach its cache.
     """
-    for path in (PAGES / "data.py", PAGES / "_context.py"):
+    for path in (PAGES / "data.py", *sorted((PAGES.parent / "ui").glob("*.py"))):
         cached = _cached_functions(path)
         assert cached in ([], [("published_targets", 0)]), path
         assert _cache_uses(path) == len(cached), path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.filters import CohortFilter, apply_filter
+from analysis.cohort.filters import CohortFilter, apply_filter
 
 
 def _count(at) -> str:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.competing_risks import cif_by_group, gray_tests
-from analysis.grouping import compare_by
+from analysis.analyses.relapse import cif_by_group, gray_tests
+from analysis.cohort.grouping import compare_by
 from tests.apptest_support import APP, pin_navigation_pages
 from tests.apptest_support import open_app as open_with_session
 
@@ -178,7 +178,7 @@ def test_overlapping_saved_cohorts_withhold_grays_test(open_app):
 
 
 def _uploaded(cohort: pd.DataFrame) -> dict:
-    from pages._context import ActiveData, DataSource
+    from ui.state import ActiveData, DataSource
 
     return {"_active_data": ActiveData(cohort, DataSource("test upload", False, 0))}
 

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from analysis.cohort import age_group
-from analysis.cox import cox_model
-from analysis.cox_design import CovariateSpec, default_cut
-from analysis.forest_figure import format_hr
+from analysis.analyses.models import cox_model
+from analysis.cohort.model import age_group
+from analysis.stats.cox.design import CovariateSpec, default_cut
+from analysis.text import hazard_ratio_text as format_hr
 
 PAGE = "risk_factors"
 
@@ -159,7 +159,7 @@ def test_filter_refits_and_hides_published_markers(at, demo_cohort):
 
 def test_separation_is_explained_not_shown_as_a_result(open_app, demo_cohort):
     """Data in which no T-ALL patient dies: lineage=T-ALL has no OS events (monotone likelihood)."""
-    from pages._context import ActiveData, DataSource
+    from ui.state import ActiveData, DataSource
 
     cohort = demo_cohort.copy()
     cohort.loc[cohort["lineage"] == "T-ALL", "death"] = 0
@@ -218,7 +218,7 @@ def test_default_cut_is_the_filtered_cohorts(at, demo_cohort):
 
 def test_covariates_without_any_value_are_left_out_with_a_message(open_app, demo_cohort):
     """An upload whose standard ATG column and a numeric column are empty: the rest of the model is fitted."""
-    from pages._context import ActiveData, DataSource
+    from ui.state import ActiveData, DataSource
 
     empty = demo_cohort.assign(atg=np.nan, months_hsct1_to_relapse=np.nan)
     at = open_app(PAGE, session={"_active_data": ActiveData(empty, DataSource("empty columns", is_demo=False))})

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from analysis.cohort import endpoint
-from analysis.kaplan_meier import fit_kaplan_meier
-from analysis.logrank import logrank_test
+from analysis.cohort.model import endpoint
+from analysis.stats.kaplan_meier import fit_kaplan_meier
+from analysis.stats.logrank import logrank_test
 
 TWO_SAVED = ["T-ALL:lineage=T-ALL", "B-ALL:lineage=B-ALL"]
 
@@ -224,8 +224,8 @@ def _uploaded(deaths_b: list[int], deaths_t: list[int]) -> dict:
     """A session whose active data are a small upload; B-ALL and T-ALL patients alternate in time."""
     import pandas as pd
 
-    from analysis.cohort import as_cohort
-    from pages._context import ActiveData, DataSource
+    from analysis.cohort.model import as_cohort
+    from ui.state import ActiveData, DataSource
 
     n = len(deaths_b) + len(deaths_t)
     cohort = as_cohort(pd.DataFrame({
@@ -256,7 +256,7 @@ def test_no_events_at_all_explains_why_there_is_no_test(open_app):
 
 
 def test_deaths_all_at_one_time_explain_why_there_is_no_test(open_app, demo_cohort):
-    from pages._context import ActiveData, DataSource
+    from ui.state import ActiveData, DataSource
 
     same_time = demo_cohort.iloc[:6].assign(followup_months=5.0, death=1, relapse=0, relapse_months=np.nan)
     at = open_app("survival", session={"_active_data": ActiveData(same_time, DataSource("test upload", False, 0))})

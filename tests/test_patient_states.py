@@ -7,16 +7,10 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from analysis.cohort import as_cohort
-from analysis.competing_risks import CompetingRisksError
-from analysis.patient_states import (
-    ALIVE_AFTER,
-    DEAD_AFTER,
-    DEAD_NO_RELAPSE,
-    FREE,
-    RELAPSED,
-    patient_states,
-)
+from analysis.analyses.relapse import patient_states
+from analysis.cohort.model import as_cohort
+from analysis.stats.competing_risks import CompetingRisksError
+from analysis.stats.patient_states import ALIVE_AFTER, DEAD_AFTER, DEAD_NO_RELAPSE, FREE, RELAPSED
 
 
 def _cohort(rows: list[tuple[float, int, int, float | None]]) -> pd.DataFrame:
@@ -107,8 +101,8 @@ def test_empty_group_is_named():
 
 
 def test_a_precomputed_fit_gives_the_same_states(demo_cohort):
-    from analysis.cohort import competing_cause, rfs_time
-    from analysis.competing_risks import cumulative_incidence
+    from analysis.cohort.model import competing_cause, rfs_time
+    from analysis.stats.competing_risks import cumulative_incidence
 
     fit = cumulative_incidence(rfs_time(demo_cohort), competing_cause(demo_cohort))
     given = patient_states(demo_cohort, label="x", fit=fit)
@@ -120,8 +114,8 @@ def test_a_precomputed_fit_gives_the_same_states(demo_cohort):
 
 
 def test_states_figure_stacks_each_group_to_100_percent(demo_cohort):
-    from analysis.cif_figure import states_figure
-    from analysis.grouping import compare_by
+    from analysis.cohort.grouping import compare_by
+    from analysis.figures.cif import states_figure
 
     comparison = compare_by(demo_cohort, "lineage")
     groups = [patient_states(rows, label=g) for g, rows in comparison.groups()]
@@ -135,7 +129,7 @@ def test_states_figure_stacks_each_group_to_100_percent(demo_cohort):
 
 
 def test_states_figure_without_groups_is_an_empty_figure():
-    from analysis.cif_figure import states_figure
+    from analysis.figures.cif import states_figure
 
     fig = states_figure([])
     assert len(fig.data) == 0

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.published import (
+from analysis.cohort.published import (
     HAZARD_RATIO_COLUMNS,
     TARGETS_PATH,
     TargetsFileError,

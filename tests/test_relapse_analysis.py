@@ -6,19 +6,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import CAUSE_NRM, CAUSE_RELAPSE
-from analysis.competing_risks import CompetingRisksError, cif_by_group, gray_tests, landmark_table
-from analysis.filters import CohortFilter, SavedCohort
-from analysis.grouping import compare_by, compare_saved
-from analysis.patient_states import patient_states
-from analysis.relapse_analysis import (
+from analysis.analyses.relapse import (
     CAUSE_SHORT,
     RelapseComparison,
+    cif_by_group,
     cif_text,
     compare_relapse,
     format_gray_table,
     format_landmark_table,
+    gray_tests,
+    patient_states,
 )
+from analysis.cohort.filters import CohortFilter, SavedCohort
+from analysis.cohort.grouping import compare_by, compare_saved
+from analysis.cohort.model import CAUSE_NRM, CAUSE_RELAPSE
+from analysis.figures.cif import relapse_figures
+from analysis.stats.competing_risks import CompetingRisksError, landmark_table
 
 T_ALL = SavedCohort("T cells", CohortFilter().with_levels("lineage", ["T-ALL"]))
 B_ALL = SavedCohort("B cells", CohortFilter().with_levels("lineage", ["B-ALL"]))
@@ -35,8 +38,9 @@ def test_groups_get_their_fits_tests_figures_and_states(demo_cohort):
     for g, fit in result.fits.items():
         pd.testing.assert_frame_equal(fit.table, expected[g].table)
     pd.testing.assert_frame_equal(result.tests, gray_tests(comparison.frame))
-    assert set(result.figures) == {CAUSE_RELAPSE, CAUSE_NRM} and result.problems == {}
-    subtitle = result.figures[CAUSE_RELAPSE].layout.title.subtitle.text
+    figures = relapse_figures(result)
+    assert set(figures.figures) == {CAUSE_RELAPSE, CAUSE_NRM} and figures.problems == {}
+    subtitle = figures.figures[CAUSE_RELAPSE].layout.title.subtitle.text
     assert subtitle.startswith(f"Gray's test: χ² = {result.tests['statistic'].iloc[0]:.2f}")
     assert [s.label for s in result.states] == list(comparison.order)
     t_cells = comparison.frame[comparison.frame["group"] == "T-ALL"]
@@ -44,18 +48,18 @@ def test_groups_get_their_fits_tests_figures_and_states(demo_cohort):
 
 
 def test_each_group_is_fitted_once(demo_cohort, monkeypatch):
-    import analysis.competing_risks
-    import analysis.patient_states
-    import analysis.relapse_analysis
+    import analysis.analyses.relapse
+    import analysis.stats.competing_risks
+    import analysis.stats.patient_states
 
     calls = []
-    original = analysis.competing_risks.cumulative_incidence
+    original = analysis.stats.competing_risks.cumulative_incidence
 
     def counted(*args, **kwargs):
         calls.append(len(args[0]))
         return original(*args, **kwargs)
 
-    for module in (analysis.competing_risks, analysis.patient_states, analysis.relapse_analysis):
+    for module in (analysis.stats.competing_risks, analysis.stats.patient_states, analysis.analyses.relapse):
         if hasattr(module, "cumulative_incidence"):
             monkeypatch.setattr(module, "cumulative_incidence", counted)
     comparison = compare_by(demo_cohort, "lineage")
@@ -66,14 +70,14 @@ def test_each_group_is_fitted_once(demo_cohort, monkeypatch):
 def test_one_group_has_no_test(demo_cohort):
     result = compare_relapse(compare_by(demo_cohort, None))
     assert result.tests is None
-    assert result.figures[CAUSE_RELAPSE].layout.title.subtitle.text is None
+    assert relapse_figures(result).figures[CAUSE_RELAPSE].layout.title.subtitle.text is None
 
 
 def test_overlapping_saved_cohorts_withhold_grays_test(demo_cohort):
     result = compare_relapse(compare_saved(demo_cohort, [EVERYONE, T_ALL]))
     assert result.tests["statistic"].isna().all()
     assert result.tests["note"].str.startswith("not valid").all()
-    assert "not valid" in result.figures[CAUSE_NRM].layout.title.subtitle.text
+    assert "not valid" in relapse_figures(result).figures[CAUSE_NRM].layout.title.subtitle.text
 
 
 def test_empty_saved_cohort_is_reported_and_left_out(demo_cohort):
@@ -91,9 +95,10 @@ def test_no_group_with_patients_is_named(demo_cohort):
 
 def test_single_patient_has_no_figure_and_says_why(demo_cohort):
     result = compare_relapse(compare_by(demo_cohort.iloc[:1], None))
-    assert result.figures == {}
-    assert set(result.problems) == {CAUSE_RELAPSE, CAUSE_NRM}
-    assert "no group has more than one patient" in result.problems[CAUSE_RELAPSE]
+    figures = relapse_figures(result)
+    assert figures.figures == {}
+    assert set(figures.problems) == {CAUSE_RELAPSE, CAUSE_NRM}
+    assert "no group has more than one patient" in figures.problems[CAUSE_RELAPSE]
     assert any("single patient" in note for note in result.notes)
 
 

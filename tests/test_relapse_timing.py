@@ -6,13 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.grouping import compare_by
-from analysis.relapse_timing import (
-    HSCT1_TO_RELAPSE,
-    TimingError,
-    timing_figure,
-    timing_histogram,
-)
+from analysis.analyses.relapse_timing import HSCT1_TO_RELAPSE, TimingError, timing_histogram
+from analysis.cohort.grouping import compare_by
+from analysis.figures.timing import timing_figure
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""analysis.risk_factors: paper models, published HRs, univariable fits, subgroup effects against R."""
+"""analysis.analyses.risk_factors: paper models, published HRs, univariable fits, subgroup effects against R."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import age_group, load_demo_cohort
-from analysis.cox import cox_model, cox_report
-from analysis.cox_design import CovariateSpec, covariate_spec
-from analysis.risk_factors import (
+from analysis.analyses.models import covariate_spec, cox_model
+from analysis.analyses.risk_factors import (
     PAPER_MODELS,
     default_covariates,
     subgroup_effects,
@@ -21,6 +19,9 @@ from analysis.risk_factors import (
     univariable_table,
     unrecorded_covariates,
 )
+from analysis.cli.reports import cox_report
+from analysis.cohort.model import age_group, load_demo_cohort
+from analysis.stats.cox.design import CovariateSpec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cox"
 

@@ -1,4 +1,4 @@
-"""pages._context.session_memo: this session's recent results, dropped when the active data change."""
+"""ui.cache.session_memo: this session's recent results, dropped when the active data change."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ def _script():
     import pandas as pd
     import streamlit as st
 
-    from pages._context import clear_active_data, session_memo, set_active_data
+    from ui.cache import session_memo
+    from ui.state import clear_active_data, set_active_data
 
     builds = st.session_state.setdefault("builds", [])
     if st.session_state.pop("new_data", False):

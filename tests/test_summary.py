@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.summary import cohort_summary, table_one
+from analysis.cohort.summary import cohort_summary, table_one
 
 
 def test_summary_counts_match_the_data(demo_cohort):

@@ -9,12 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cohort import endpoint
-from analysis.filters import CohortFilter, SavedCohort
-from analysis.grouping import ALL, compare_by, compare_saved
-from analysis.kaplan_meier import fit_kaplan_meier, median_followup
-from analysis.logrank import holm_adjust, logrank_caption, logrank_test, logrank_trend_test, pairwise_logrank
-from analysis.survival_analysis import (
+from analysis.analyses.survival import (
     OVERLAP_NOTE,
     TREND_NOTE,
     SurvivalComparison,
@@ -25,11 +20,18 @@ from analysis.survival_analysis import (
     format_median_table,
     format_pairwise_table,
     format_test_table,
+    logrank_caption,
     median_text,
     months_text,
-    p_text,
     survival_text,
 )
+from analysis.cohort.filters import CohortFilter, SavedCohort
+from analysis.cohort.grouping import compare_by, compare_saved
+from analysis.cohort.model import endpoint
+from analysis.stats.kaplan_meier import fit_kaplan_meier, median_followup
+from analysis.stats.logrank import holm_adjust, logrank_test, logrank_trend_test, pairwise_logrank
+from analysis.text import ALL
+from analysis.text import p_cell as p_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kaplan_meier"
 REL_TOL = 1e-4  # the tolerance of tests/test_logrank.py

@@ -23,11 +23,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.cohort import CohortError, endpoint, has_overall_survival
-from analysis.loading import read_data_path
-from analysis.mapping import read_mapping_file
-from analysis.mapping_proposal import propose_mapping
-from analysis.validation import check_upload, load_cohort_for_cli
+from analysis.cohort.model import CohortError, endpoint, has_overall_survival
+from analysis.ingest.loading import read_data_path
+from analysis.ingest.mapping import read_mapping_file
+from analysis.ingest.options import load_cohort_for_cli
+from analysis.ingest.proposal import propose_mapping
+from analysis.ingest.validation import check_upload
 
 DIR = Path(__file__).parent / "fixtures" / "transplant"
 R = json.loads((DIR / "r_reference.json").read_text())
@@ -101,7 +102,7 @@ def test_cause_coded_data_refuse_overall_survival():
     assert not has_overall_survival(cohort)
     with pytest.raises(CohortError, match="Overall survival needs vital status after relapse"):
         endpoint(cohort, "os")
-    from analysis.kaplan_meier import km_report
+    from analysis.cli.reports import km_report
 
     with pytest.raises(CohortError, match="one time and a cause code"):
         km_report(cohort, "os")
@@ -134,7 +135,7 @@ def _check_km(report: dict, ref: dict, group_names=lambda g: g) -> None:
 @pytest.mark.parametrize("file_name", BMT_FILES)
 def test_bmt_relapse_free_survival_against_R(file_name):
     """survfit(Surv(ftime, status != 0) ~ dis, conf.type = "log-log"); survdiff(...)."""
-    from analysis.kaplan_meier import km_report
+    from analysis.cli.reports import km_report
 
     ref = R["bmt"]["km_rfs"]
     report = km_report(_cohort(file_name), "rfs", group="dis", times=(6.0, 12.0, 24.0, 48.0))
@@ -145,7 +146,7 @@ def test_bmt_relapse_free_survival_against_R(file_name):
 @pytest.mark.parametrize("name", ["os", "rfs"])
 def test_cgvhd_survival_against_R(file_name, name):
     """survfit(Surv(survtime * 12, stat) ~ tx, conf.type = "log-log"); RFS on the relapse-or-death time."""
-    from analysis.kaplan_meier import km_report
+    from analysis.cli.reports import km_report
 
     report = km_report(_cohort(file_name), name, group="tx", times=(6.0, 12.0, 24.0, 36.0, 48.0))
     _check_km(report, R["cgvhd"][f"km_{name}"])
@@ -177,7 +178,7 @@ def _check_cif(report: dict, ref: dict, group_names=lambda g: g) -> None:
 @pytest.mark.parametrize("file_name", BMT_FILES)
 def test_bmt_cumulative_incidence_against_R(file_name):
     """cuminc(ftime, cause, dis); timepoints(fit, c(6, 12, 24, 48)); cause 1 relapse, 2 TRM."""
-    from analysis.competing_risks import cif_report
+    from analysis.cli.reports import cif_report
 
     report = cif_report(_cohort(file_name), group="dis", times=(6.0, 12.0, 24.0, 48.0))
     _check_cif(report, R["bmt"]["cif"], _r_group)
@@ -186,7 +187,7 @@ def test_bmt_cumulative_incidence_against_R(file_name):
 @pytest.mark.parametrize("file_name", CGVHD_FILES)
 def test_cgvhd_cumulative_incidence_against_R(file_name):
     """cuminc(rfs_time, cause, tx); timepoints(fit, c(6, 12, 24, 36, 48))."""
-    from analysis.competing_risks import cif_report
+    from analysis.cli.reports import cif_report
 
     report = cif_report(_cohort(file_name), group="tx", times=(6.0, 12.0, 24.0, 36.0, 48.0))
     _check_cif(report, R["cgvhd"]["cif"])
@@ -235,7 +236,7 @@ def _check_cox(report: dict, ref: dict) -> None:
 @pytest.mark.parametrize("name", ["rfs", "relapse", "nrm"])
 def test_bmt_cox_against_R(file_name, name):
     """coxph(Surv(ftime, rfs) ~ dis, ties = "efron"), and cause-specific for relapse and TRM."""
-    from analysis.cox import cox_report
+    from analysis.cli.reports import cox_report
 
     report = cox_report(_cohort(file_name), name, ["dis"], categorical=("dis",), reference={})
     _check_cox(report, R["bmt"][f"cox_{name}"])
@@ -247,7 +248,7 @@ def test_bmt_cox_against_R(file_name, name):
 ])
 def test_cgvhd_cox_against_R(file_name, name, covariates):
     """coxph(Surv(os_time, stat) ~ dx + tx + extent + age, ties = "efron"), RFS, cause-specific relapse."""
-    from analysis.cox import cox_report
+    from analysis.cli.reports import cox_report
 
     report = cox_report(_cohort(file_name), name, covariates, categorical=(), reference={})
     _check_cox(report, R["cgvhd"][f"cox_{name}"])
@@ -257,7 +258,7 @@ def test_cgvhd_cox_against_R(file_name, name, covariates):
 
 
 def _cli(*argv: str) -> dict:
-    from analysis.__main__ import main
+    from analysis.cli import main
 
     out = io.StringIO()
     with redirect_stdout(out):

@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from analysis.cohort import CohortError, cohort_problems
-from analysis.loading import LoadError, read_data_file
-from analysis.mapping import ALL_FIELDS, DATE_ORDERS, TIME_FORMS, TIME_UNITS, ColumnMapping, MappingError
-from analysis.mapping_dates import parse_dates
-from analysis.mapping_proposal import propose_mapping
-from analysis.validation import check_upload
+from analysis.cohort.model import CohortError, cohort_problems
+from analysis.ingest.dates import parse_dates
+from analysis.ingest.loading import LoadError, read_data_file
+from analysis.ingest.mapping import ALL_FIELDS, DATE_ORDERS, TIME_FORMS, TIME_UNITS, ColumnMapping, MappingError
+from analysis.ingest.proposal import propose_mapping
+from analysis.ingest.validation import check_upload
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,52 @@
+"""What the dashboard keeps between reruns, and for whom.
+
+* :func:`published_targets`: the paper's figures, a public static file, read
+  once per process and shared between users (the only shared cache);
+* :func:`session_memo`: this session's recent results, in ``st.session_state``
+  only, dropped whenever the active data change (an upload's results never
+  reach a cache other users can read).
+
+A session-scoped ``st.cache_data`` would copy (pickle) every result on every
+hit; fits of 100,000 patients are read many times per rerun, so the memo keeps
+the objects themselves (they are frozen dataclasses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from analysis.cohort.published import load_targets
+from ui.state import _MEMO
+
+T = TypeVar("T")
+
+
+@st.cache_data(show_spinner=False)
+def published_targets() -> dict:
+    """The paper's published figures (``data/published_targets.json``), read once per process.
+
+    Shared between users: a public static file, not data of any session. Pass
+    the dict to the analysis accessors (:mod:`analysis.cohort.published`); callers get
+    a copy each time (``st.cache_data``), so they cannot alter the cached one.
+    """
+    return load_targets()
+
+
+def session_memo(name: str, key: tuple, build: Callable[[], T], size: int = 8) -> T:
+    """This session's last ``size`` results of ``build`` under ``name``, by ``key``.
+
+    A filter toggled back and forth is not recomputed. ``key`` must hold
+    everything the result depends on besides the active data (filters, saved
+    cohorts, controls) and be hashable. Kept in ``st.session_state`` (this
+    user's session only), never in a cache shared between users, since the data
+    may be an upload; dropped whenever the active data change.
+    """
+    store: dict[tuple, Any] = st.session_state.setdefault(_MEMO, {}).setdefault(name, {})
+    if key not in store:
+        if len(store) >= size:
+            store.pop(next(iter(store)))  # the oldest
+        store[key] = build()
+    return store[key]
