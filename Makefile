@@ -26,6 +26,7 @@ run: $(VENV)/.run-deps
 ## Install everything (Debian's chromium included) and run the whole suite, browser tests too.
 test: chromium $(VENV)/.dev-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev-deps

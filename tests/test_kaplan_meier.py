@@ -230,17 +230,15 @@ def test_unknown_conf_type_is_named():
         fit_kaplan_meier([1, 2], [1, 0], conf_type="logit")
 
 
-def test_large_cohort_is_fast():
-    import time as clock
-
+def test_large_cohort_gives_a_proper_curve():
+    """100,000 tied times (speed is measured in benchmarks/bench_stats.py, not here)."""
     rng = np.random.default_rng(1)
     t = np.round(rng.exponential(30, 100_000), 2)
     e = rng.integers(0, 2, 100_000)
-    start = clock.perf_counter()
     km = fit_kaplan_meier(t, e)
-    km.median  # noqa: B018 - part of what is timed
-    km.survival_at([12, 24, 60])
-    assert clock.perf_counter() - start < 0.5
+    at = km.survival_at([12, 24, 60])
+    assert np.all(np.diff(at["survival"]) < 0) and (at["lower"] < at["survival"]).all()
+    assert np.isfinite(km.median.time) and km.n == 100_000
 
 
 # km_report (the command line's `km`) -----------------------------------------------------------

@@ -172,17 +172,16 @@ def test_pairwise_keeps_untestable_pairs_out_of_holm():
     assert holm_adjust(raw).max() == pytest.approx(min(1.0, 2 * raw.min())) or raw.min() != raw.max()
 
 
-def test_large_cohort_is_fast():
-    import time as clock
-
+def test_large_cohort_gives_every_test():
+    """100,000 tied times in four groups (speed is measured in benchmarks/bench_stats.py, not here)."""
     rng = np.random.default_rng(2)
     t = np.round(rng.exponential(30, 100_000), 2)
     e = rng.integers(0, 2, 100_000)
     g = rng.choice(["a", "b", "c", "d"], 100_000)
-    start = clock.perf_counter()
-    logrank_test(t, e, g)
-    pairwise_logrank(t, e, g)
-    assert clock.perf_counter() - start < 1.5
+    test = logrank_test(t, e, g)
+    pairs = pairwise_logrank(t, e, g)
+    assert test.df == 3 and np.isfinite(test.statistic)
+    assert len(pairs) == 6 and pairs["p_holm"].between(0, 1).all()
 
 
 def test_caption_and_p_format():

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from analysis._version import __version__
 from analysis.cohort.filters import (
     MAX_SAVED_COHORTS,
     CohortFilter,
@@ -170,6 +171,7 @@ def sidebar(opts: FilterOptions) -> tuple[CohortFilter, list[SavedCohort], Delta
             st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(opts,))
         else:
             st.caption(f"At most {MAX_SAVED_COHORTS} cohorts can be compared; remove one to save another.")
+        st.caption(f"HSCT2 Explorer {__version__} · MIT licence · cite it with CITATION.cff")
     return flt, saved, count
 
 

@@ -177,6 +177,14 @@ class RelapseComparison:
         return list(self.fits)
 
     @property
+    def summary(self) -> pd.DataFrame:
+        """Tidy: one row per group and cause with n, events and Gray's test p (NaN with one group)."""
+        rows = [{"group": g, "cause": CAUSE_NAMES[c], "n": fit.n, "events": fit.events[c],
+                 "gray_p": np.nan if self.tests is None else float(self.test_of(c)["p"])}
+                for g, fit in self.fits.items() for c in CAUSES]
+        return pd.DataFrame(rows, columns=["group", "cause", "n", "events", "gray_p"])
+
+    @property
     def notes(self) -> list[str]:
         """Plain-language warnings about groups whose curves mean little (:func:`cif_notes`)."""
         return cif_notes(self.fits)

@@ -117,6 +117,12 @@ class SurvivalComparison:
         return TREND_NOTE if self.trend_requested and len(self.curves) <= 2 else None
 
     @property
+    def summary(self) -> pd.DataFrame:
+        """Tidy: one row per curve with n, events, median (CI) and median follow-up, and the overall test's p."""
+        return self.medians.assign(test=None if self.test is None else self.test.method,
+                                   p=np.nan if self.test is None else self.test.p)
+
+    @property
     def medians(self) -> pd.DataFrame:
         """Per curve: n, events, median with CI and median follow-up.
 

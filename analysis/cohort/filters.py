@@ -305,3 +305,17 @@ def parse_query_string(query: str) -> dict[str, list[str]]:
     """``"a=1&b=2"`` (optionally starting with ``?`` or a full link) to a dict of lists."""
     query = query.split("?", 1)[-1]
     return parse_qs(query, keep_blank_values=False)
+
+
+def filter_from_query(query: str, cohort: pd.DataFrame) -> CohortFilter:
+    """The filters of a share link (``"lineage=T-ALL&age=10-18"``, or the whole link), for a script.
+
+    Where the dashboard ignores a value it cannot use and says so, a script
+    should stop: :class:`ValueError` lists every such value. Saved cohorts
+    (``cmp=``) are not part of a single filter and are refused too.
+    """
+    parsed = from_query_params(parse_query_string(query), cohort)
+    problems = list(parsed.notices) + ([f"{len(parsed.saved)} saved cohort(s) in the query"] if parsed.saved else [])
+    if problems:
+        raise ValueError("cannot use the filter query: " + "; ".join(problems))
+    return parsed.filters

@@ -1,5 +1,10 @@
 """Right-censored data as every estimator here checks it, and the tie rule they share.
 
+Every estimator takes either arrays (``fit_kaplan_meier(time, event)``) or a
+DataFrame and column names (``fit_kaplan_meier(df, duration_col="os_months",
+event_col="death")``, as lifelines' fitters do); :func:`frame_columns` turns
+the second form into the first.
+
 :func:`check_survival_data` validates (time, event) arrays and merges times that
 differ only by rounding error, exactly as R's ``aeqSurv`` does
 (:func:`aeq_times`); ``survfit`` and ``coxph`` apply that rule by default
@@ -8,7 +13,11 @@ differ only by rounding error, exactly as R's ``aeqSurv`` does
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 #: R's ``sqrt(.Machine$double.eps)``, the tolerance of ``aeqSurv`` and ``quantile.survfit``.
 TOLERANCE = float(np.sqrt(np.finfo(float).eps))
@@ -59,3 +68,29 @@ def aeq_times(time: np.ndarray) -> np.ndarray:
         return time
     cuts = y[np.concatenate(([True], ~tied))]
     return cuts[np.searchsorted(cuts, time, side="right") - 1]
+
+
+def frame_columns(values: tuple[Any, ...], columns: Mapping[str, str | None]) -> tuple[Any, ...]:
+    """The estimator's arrays, given as arrays or as a DataFrame (first argument) and column names.
+
+    ``values`` are the positional arguments (``time, event, ...``) and
+    ``columns`` the ``*_col`` keywords (``{"duration_col": "t", "event_col": "e"}``).
+    With a DataFrame first, every column keyword must name one of its columns
+    and no other array may be passed; with arrays, no column keyword may be set.
+    """
+    first, *rest = values
+    names = dict(columns)
+    if isinstance(first, pd.DataFrame):
+        missing = [k for k, v in names.items() if v is None]
+        if missing or any(r is not None for r in rest):
+            raise TypeError(f"with a DataFrame, name its columns with {', '.join(names)} (and pass no arrays)")
+        absent = [v for v in names.values() if v not in first.columns]
+        if absent:
+            raise KeyError(f"no column {', '.join(map(repr, absent))} in the data")
+        return tuple(first[c].to_numpy() for c in names.values())
+    given = [k for k, v in names.items() if v is not None]
+    if given:
+        raise TypeError(f"{', '.join(given)} name DataFrame columns: pass the DataFrame first")
+    if any(r is None for r in rest):
+        raise TypeError("pass every array, or a DataFrame and its column names")
+    return tuple(values)

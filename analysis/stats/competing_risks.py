@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.stats._survival_data import frame_columns
+
 #: The causes estimated by default: 1 and 2 (relapse and NRM in this project's cohorts).
 DEFAULT_CAUSES: tuple[int, ...] = (1, 2)
 
@@ -252,9 +254,11 @@ def _loglog_limits(cif: np.ndarray, variance: np.ndarray, conf_level: float) -> 
 
 
 def cumulative_incidence(
-    time: Sequence[float],
-    cause: Sequence[int],
+    time: Sequence[float] | pd.DataFrame,
+    cause: Sequence[int] | None = None,
     *,
+    duration_col: str | None = None,
+    cause_col: str | None = None,
     causes: Sequence[int] = DEFAULT_CAUSES,
     conf_level: float = 0.95,
 ) -> CumulativeIncidence:
@@ -262,8 +266,9 @@ def cumulative_incidence(
 
     Parameters
     ----------
-    time : array of float
-        Time to the first event or censoring (months here), >= 0.
+    time : array of float, or DataFrame
+        Time to the first event or censoring (months here), >= 0; or the data
+        (then ``duration_col`` and ``cause_col`` name its columns).
     cause : array of int
         0 censored, otherwise the cause code. Codes not in ``causes`` still
         count as competing events.
@@ -284,6 +289,7 @@ def cumulative_incidence(
     """
     if not 0 < conf_level < 1:
         raise CompetingRisksError(f"conf_level must lie between 0 and 1, got {conf_level}")
+    time, cause = frame_columns((time, cause), {"duration_col": duration_col, "cause_col": cause_col})
     t, c = _as_arrays(time, cause)
     causes = tuple(int(k) for k in causes)
     utimes, at_risk, censored, by_cause_counts, d_all = _risk_sets(t, c, np.zeros(len(t), dtype=int), 1, causes)
@@ -411,10 +417,13 @@ def _gray_score_variance(at_risk, d1, d2, rho):
 
 
 def gray_test(
-    time: Sequence[float],
-    cause: Sequence[int],
-    group: Sequence,
+    time: Sequence[float] | pd.DataFrame,
+    cause: Sequence[int] | None = None,
+    group: Sequence | None = None,
     *,
+    duration_col: str | None = None,
+    cause_col: str | None = None,
+    group_col: str | None = None,
     cause_of_interest: int = 1,
     rho: float = 0.0,
 ) -> GrayTest:
@@ -427,12 +436,16 @@ def gray_test(
     cmprsk's handling of tied times. The statistic s' V⁻¹ s is referred to a
     chi-square distribution with k - 1 degrees of freedom.
 
+    Arrays, or a DataFrame with ``duration_col``, ``cause_col`` and ``group_col``.
+
     Raises
     ------
     CompetingRisksError
         Fewer than two groups, no events of the cause, or a singular
         covariance (cmprsk then reports a statistic of -1).
     """
+    time, cause, group = frame_columns((time, cause, group), {"duration_col": duration_col, "cause_col": cause_col,
+                                                             "group_col": group_col})
     t, c = _as_arrays(time, cause)
     codes, groups = _group_codes(group)
     if len(codes) != len(t):

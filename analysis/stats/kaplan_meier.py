@@ -38,6 +38,7 @@ from analysis.stats._survival_data import (
     SurvivalDataError,
     aeq_times,
     check_survival_data,
+    frame_columns,
 )
 
 __all__ = ["CONF_TYPES", "EmptyGroupError", "KaplanMeier", "SurvivalDataError", "SurvivalQuantile", "aeq_times",
@@ -180,16 +181,21 @@ class KaplanMeier:
                               "median": m.time, "median_lower": m.lower, "median_upper": m.upper}])
 
 
-def fit_kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float = 0.95,
-                     label: str = "all") -> KaplanMeier:
+def fit_kaplan_meier(time, event=None, *, duration_col: str | None = None, event_col: str | None = None,
+                     conf_type: str = "log-log", conf_level: float = 0.95, label: str = "all") -> KaplanMeier:
     """Fit the Kaplan-Meier estimator to right-censored data.
+
+    ``fit_kaplan_meier(time, event)`` with arrays, or
+    ``fit_kaplan_meier(df, duration_col="os_months", event_col="death")``.
 
     Parameters
     ----------
-    time : array-like
-        Follow-up times (any unit; months in this project), >= 0.
+    time : array-like or DataFrame
+        Follow-up times (any unit; months in this project), >= 0; or the data.
     event : array-like
         1 for the event, 0 for censored.
+    duration_col, event_col : str
+        With a DataFrame: its time and event columns.
     conf_type : {"log-log", "log", "plain"}
         Scale of the pointwise CI, as R ``survfit(conf.type = )``.
     conf_level : float
@@ -207,6 +213,7 @@ def fit_kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: flo
         raise ValueError(f"unknown conf_type {conf_type!r}; expected one of {', '.join(CONF_TYPES)}")
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level must be between 0 and 1, got {conf_level}")
+    time, event = frame_columns((time, event), {"duration_col": duration_col, "event_col": event_col})
     t, e = check_survival_data(time, event)
     unique, position = np.unique(t, return_inverse=True)
     n_event = np.bincount(position, weights=e, minlength=len(unique))
@@ -283,12 +290,14 @@ def _first_reaching(y: np.ndarray, p: float) -> int:
     return int(index[order[np.searchsorted(values, p, side="left")]])
 
 
-def median_followup(time, event) -> float:
+def median_followup(time, event=None, *, duration_col: str | None = None, event_col: str | None = None) -> float:
     """Median follow-up by reverse Kaplan-Meier (censoring is the event), in the unit of ``time``.
 
     Equals the median of R ``survfit(Surv(time, 1 - status) ~ 1)``
-    (Schemper & Smith 1996). NaN when it is not reached.
+    (Schemper & Smith 1996). NaN when it is not reached. Arrays, or a
+    DataFrame with ``duration_col`` and ``event_col``.
     """
+    time, event = frame_columns((time, event), {"duration_col": duration_col, "event_col": event_col})
     t, e = check_survival_data(time, event)
     return fit_kaplan_meier(t, 1 - e, label="follow-up").median.time
 

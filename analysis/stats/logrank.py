@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from analysis.stats._survival_data import check_survival_data
+from analysis.stats._survival_data import check_survival_data, frame_columns
 
 
 class LogRankError(ValueError):
@@ -137,16 +137,22 @@ def _chisq(o_minus_e: np.ndarray, variance: np.ndarray, expected: np.ndarray) ->
     return float(u @ np.linalg.solve(v, u)), df
 
 
-def logrank_test(time, event, group, *, rho: float = 0.0, gamma: float = 0.0,
+def logrank_test(time, event=None, group=None, *, duration_col: str | None = None, event_col: str | None = None,
+                 group_col: str | None = None, rho: float = 0.0, gamma: float = 0.0,
                  order: Sequence[str] | None = None) -> LogRankTest:
     """Test equality of survival across k groups (chi-square on k - 1 df).
+
+    ``logrank_test(time, event, group)`` with arrays, or
+    ``logrank_test(df, duration_col=..., event_col=..., group_col=...)``.
 
     Parameters
     ----------
     time, event : array-like
-        Right-censored data (event 1, censored 0).
+        Right-censored data (event 1, censored 0); or a DataFrame first.
     group : array-like
         Group of each patient; missing values are left out.
+    duration_col, event_col, group_col : str
+        With a DataFrame: its columns.
     rho, gamma : float
         Fleming-Harrington weights ``S(t-)^rho (1 - S(t-))^gamma`` with S the
         pooled Kaplan-Meier. 0, 0 is the log-rank test; ``gamma = 0`` equals R
@@ -160,6 +166,8 @@ def logrank_test(time, event, group, *, rho: float = 0.0, gamma: float = 0.0,
         Fewer than two groups with patients, no events, or no information
         to compare them (singular variance; R ``survdiff`` stops there too).
     """
+    time, event, group = frame_columns((time, event, group), {"duration_col": duration_col, "event_col": event_col,
+                                                             "group_col": group_col})
     t, e, codes, levels = _prepare(time, event, group, order)
     n, observed, expected, variance = _components(t, e, codes, len(levels), rho, gamma)
     stat, df = _chisq(observed - expected, variance, expected)
@@ -169,14 +177,18 @@ def logrank_test(time, event, group, *, rho: float = 0.0, gamma: float = 0.0,
                        variance)
 
 
-def logrank_trend_test(time, event, group, scores: Sequence[float] | None = None, *,
+def logrank_trend_test(time, event=None, group=None, scores: Sequence[float] | None = None, *,
+                       duration_col: str | None = None, event_col: str | None = None, group_col: str | None = None,
                        order: Sequence[str] | None = None) -> LogRankTest:
     """Log-rank test for trend across ordered groups (1 df).
 
     ``scores`` (default 1, 2, ..., k) go with ``order`` (default sorted
     labels). U = sum_j score_j (O_j - E_j), V = score' Var score, chi-square
-    = U^2 / V. Shifting the scores does not change the result.
+    = U^2 / V. Shifting the scores does not change the result. Arrays, or a
+    DataFrame with the ``*_col`` names, as :func:`logrank_test`.
     """
+    time, event, group = frame_columns((time, event, group), {"duration_col": duration_col, "event_col": event_col,
+                                                             "group_col": group_col})
     t, e, codes, levels = _prepare(time, event, group, order)
     n, observed, expected, variance = _components(t, e, codes, len(levels), 0.0, 0.0)
     s = np.arange(1.0, len(levels) + 1) if scores is None else np.asarray(scores, dtype=float)
@@ -203,15 +215,19 @@ def holm_adjust(p: Sequence[float]) -> np.ndarray:
     return out
 
 
-def pairwise_logrank(time, event, group, *, rho: float = 0.0, gamma: float = 0.0,
-                     order: Sequence[str] | None = None) -> pd.DataFrame:
+def pairwise_logrank(time, event=None, group=None, *, duration_col: str | None = None,
+                     event_col: str | None = None, group_col: str | None = None, rho: float = 0.0,
+                     gamma: float = 0.0, order: Sequence[str] | None = None) -> pd.DataFrame:
     """Log-rank test on every pair of groups, with Holm-adjusted p.
 
     Returns a DataFrame with ``group1``, ``group2``, ``statistic``, ``p`` and
     ``p_holm`` (one row per pair, in the order of ``order``). A pair that
     cannot be tested (no events, or a singular variance) has NaN statistic and
-    p and is left out of the adjustment.
+    p and is left out of the adjustment. Arrays, or a DataFrame with the
+    ``*_col`` names, as :func:`logrank_test`.
     """
+    time, event, group = frame_columns((time, event, group), {"duration_col": duration_col, "event_col": event_col,
+                                                             "group_col": group_col})
     t, e, codes, levels = _prepare(time, event, group, order)
     rows = []
     for (i, a), (j, b) in combinations(enumerate(levels), 2):

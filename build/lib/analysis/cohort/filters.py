@@ -1,0 +1,321 @@
+"""Cohort filters as data: one frozen object, one function that applies it,
+and one round trip to and from a URL query string.
+
+The same query string drives the dashboard's share links and the command line
+(``python -m analysis --filters "lineage=T-ALL&age=10-18"``):
+
+=================  =============================================  =====================
+key                meaning                                        example
+=================  =============================================  =====================
+``age``            age at HSCT2, inclusive range in years         ``age=10-18``
+``cut``            age cut for the "age group" factor (years)     ``cut=10``
+any categorical    allowed levels, comma separated                ``donor=MSD,MUD``
+any numeric        inclusive range                                ``months_hsct1_to_relapse=0-6``
+``cmp``            a saved cohort, ``name:key=value;key=value``   ``cmp=T ≥10:lineage=T-ALL;age=10-30``
+=================  =============================================  =====================
+
+Unknown keys and impossible values are ignored and reported as notices, never
+raised: a stale link must still open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qs
+
+import numpy as np
+import pandas as pd
+
+from analysis.cohort.model import age_group, categorical_covariates, levels, numeric_covariates
+
+DEFAULT_AGE_CUT = 10.0
+AGE_KEY, CUT_KEY, SAVED_KEY = "age", "cut", "cmp"
+MAX_SAVED_COHORTS = 4
+_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class CohortFilter:
+    """A complete set of restrictions on a cohort.
+
+    ``levels`` and ``ranges`` are sorted tuples of pairs so that the object is
+    hashable (usable as a cache key) and two equal filters compare equal.
+    An absent column means "no restriction".
+    """
+
+    age_range: tuple[float, float] | None = None
+    age_cut: float = DEFAULT_AGE_CUT
+    levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    ranges: tuple[tuple[str, tuple[float, float]], ...] = ()
+
+    def allowed_levels(self, column: str) -> tuple[str, ...] | None:
+        return dict(self.levels).get(column)
+
+    def allowed_range(self, column: str) -> tuple[float, float] | None:
+        return dict(self.ranges).get(column)
+
+    def with_levels(self, column: str, allowed: Iterable[str] | None) -> CohortFilter:
+        """A copy restricting ``column`` to ``allowed`` (None or empty: no restriction)."""
+        kept = {k: v for k, v in self.levels if k != column}
+        if allowed:
+            kept[column] = tuple(allowed)
+        return replace(self, levels=tuple(sorted(kept.items())))
+
+    def with_range(self, column: str, bounds: tuple[float, float] | None) -> CohortFilter:
+        kept = {k: v for k, v in self.ranges if k != column}
+        if bounds is not None:
+            kept[column] = (float(bounds[0]), float(bounds[1]))
+        return replace(self, ranges=tuple(sorted(kept.items())))
+
+    @property
+    def restricts(self) -> bool:
+        """True when any patient could be excluded (the age cut alone excludes no one)."""
+        return self.age_range is not None or bool(self.levels) or bool(self.ranges)
+
+    def describe(self) -> str:
+        """A short human-readable description, e.g. ``lineage: T-ALL · age 10–18 y``."""
+        parts = [f"{col}: {', '.join(vals)}" for col, vals in self.levels]
+        if self.age_range is not None:
+            parts.append(f"age {self.age_range[0]:g}–{self.age_range[1]:g} y")
+        parts += [f"{col} {lo:g}–{hi:g}" for col, (lo, hi) in self.ranges]
+        return " · ".join(parts) if parts else "all patients"
+
+
+@dataclass(frozen=True)
+class SavedCohort:
+    """A named filter set, kept in the share link, used to overlay cohorts."""
+
+    name: str
+    filters: CohortFilter = field(default_factory=CohortFilter)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What can be filtered in a cohort: computed once per dataset, not per rerun.
+
+    ``levels`` holds the categorical columns with 1–30 observed levels (in
+    display order); ``ranges`` the other numeric columns with their whole-number
+    bounds; ``age_bounds`` the age slider's bounds (None without ages).
+    """
+
+    age_bounds: tuple[float, float] | None
+    levels: dict[str, list[str]]
+    ranges: dict[str, tuple[float, float]]
+
+
+MAX_FILTER_LEVELS = 30
+
+
+def _whole_bounds(values: pd.Series) -> tuple[float, float] | None:
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty:
+        return None
+    return float(np.floor(values.min())), float(np.ceil(values.max()))
+
+
+def filter_options(cohort: pd.DataFrame) -> FilterOptions:
+    """The filterable columns of ``cohort`` and their levels or bounds."""
+    age = _whole_bounds(cohort["age_years"]) if "age_years" in cohort else None
+    level_map = {}
+    for column in categorical_covariates(cohort):
+        if column != "age_group":
+            found = levels(cohort, column)
+            if 1 <= len(found) <= MAX_FILTER_LEVELS:
+                level_map[column] = found
+    ranges = {}
+    for column in numeric_covariates(cohort):
+        bounds = _whole_bounds(cohort[column]) if column != "age_years" else None
+        if bounds and bounds[0] < bounds[1]:
+            ranges[column] = bounds
+    return FilterOptions(age, level_map, ranges)
+
+
+def with_age_group(cohort: pd.DataFrame, age_cut: float) -> pd.DataFrame:
+    """A copy of ``cohort`` with the derived ``age_group`` column (if ages are known)."""
+    out = cohort.copy()
+    if "age_years" in out:
+        out["age_group"] = age_group(out["age_years"], age_cut)
+    return out
+
+
+def apply_filter(cohort: pd.DataFrame, filters: CohortFilter) -> pd.DataFrame:
+    """The patients of ``cohort`` that pass ``filters``, with ``age_group`` added.
+
+    A patient whose value is missing in a restricted column is excluded:
+    an unknown lineage is not "T-ALL".
+    """
+    return with_age_group(cohort.loc[filter_mask(cohort, filters)], filters.age_cut)
+
+
+def filter_mask(cohort: pd.DataFrame, filters: CohortFilter) -> np.ndarray:
+    """Boolean array: which rows of ``cohort`` pass ``filters``."""
+    keep = np.ones(len(cohort), dtype=bool)
+    if filters.age_range is not None and "age_years" in cohort:
+        lo, hi = filters.age_range
+        keep &= cohort["age_years"].between(lo, hi).to_numpy()
+    for column, allowed in filters.levels:
+        if column in cohort:
+            values = cohort[column]
+            if values.dtype != object:  # categorical codes stored as numbers compare as text
+                values = values.astype("string")
+            keep &= values.isin(allowed).fillna(False).to_numpy(dtype=bool)
+    for column, (lo, hi) in filters.ranges:
+        if column in cohort:
+            keep &= pd.to_numeric(cohort[column], errors="coerce").between(lo, hi).to_numpy()
+    return keep
+
+
+# --------------------------------------------------------------------- URL round trip
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def filter_to_params(filters: CohortFilter) -> dict[str, str]:
+    """Query parameters (one string value each) for ``filters``."""
+    params: dict[str, str] = {}
+    if filters.age_range is not None:
+        params[AGE_KEY] = f"{_fmt(filters.age_range[0])}-{_fmt(filters.age_range[1])}"
+    if filters.age_cut != DEFAULT_AGE_CUT:
+        params[CUT_KEY] = _fmt(filters.age_cut)
+    for column, allowed in filters.levels:
+        params[column] = ",".join(allowed)
+    for column, (lo, hi) in filters.ranges:
+        params[column] = f"{_fmt(lo)}-{_fmt(hi)}"
+    return params
+
+
+def saved_to_param(saved: SavedCohort) -> str:
+    inner = ";".join(f"{k}={v}" for k, v in filter_to_params(saved.filters).items())
+    return f"{clean_cohort_name(saved.name)}:{inner}"
+
+
+def clean_cohort_name(name: str) -> str:
+    """Cohort names travel inside the link, so the separators are replaced."""
+    return re.sub(r"[:;=&]", " ", name).strip()[:40] or "cohort"
+
+
+def to_query_params(filters: CohortFilter, saved: Iterable[SavedCohort] = ()) -> dict[str, str | list[str]]:
+    """Everything the share link holds about the cohort: filters and saved cohorts."""
+    params: dict[str, str | list[str]] = dict(filter_to_params(filters))
+    saved_values = [saved_to_param(s) for s in saved]
+    if saved_values:
+        params[SAVED_KEY] = saved_values
+    return params
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Result of reading a query: what could be used, and what was ignored and why."""
+
+    filters: CohortFilter
+    saved: tuple[SavedCohort, ...]
+    notices: tuple[str, ...]
+
+
+def _as_list(value: str | Iterable[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _parse_range(text: str) -> tuple[float, float] | None:
+    match = _RANGE.match(text)
+    if not match:
+        return None
+    lo, hi = float(match.group(1)), float(match.group(2))
+    return (lo, hi) if lo <= hi else None
+
+
+def _parse_filter_params(
+    params: Mapping[str, str], cohort: pd.DataFrame, *, skip: Iterable[str] = ()
+) -> tuple[CohortFilter, list[str]]:
+    notices: list[str] = []
+    flt = CohortFilter()
+    categorical = set(categorical_covariates(cohort))
+    numeric = set(numeric_covariates(cohort)) - {"age_years"}
+    for key, value in params.items():
+        if key in skip:
+            continue
+        if key == AGE_KEY:
+            bounds = _parse_range(value)
+            if bounds is None or bounds[0] < 0:
+                notices.append(f"ignored age range “{value}”: expected two ages like 10-18")
+            else:
+                flt = replace(flt, age_range=bounds)
+        elif key == CUT_KEY:
+            try:
+                cut = float(value)
+            except ValueError:
+                cut = float("nan")
+            if not np.isfinite(cut) or not 0 < cut < 30:
+                notices.append(f"ignored age cut “{value}”: expected a number of years between 0 and 30")
+            else:
+                flt = replace(flt, age_cut=cut)
+        elif key in categorical:
+            wanted = [v for v in value.split(",") if v]
+            known = set(levels(cohort, key))
+            bad = [v for v in wanted if v not in known]
+            if bad:
+                notices.append(f"ignored unknown {key} value(s): {', '.join(bad)}")
+            flt = flt.with_levels(key, [v for v in wanted if v in known])
+        elif key in numeric:
+            bounds = _parse_range(value)
+            if bounds is None:
+                notices.append(f"ignored {key} range “{value}”: expected two numbers like 0-6")
+            else:
+                flt = flt.with_range(key, bounds)
+        else:
+            notices.append(f"ignored unknown link parameter “{key}”")
+    return flt, notices
+
+
+def from_query_params(
+    params: Mapping[str, str | Iterable[str]],
+    cohort: pd.DataFrame,
+    *,
+    ignore: Iterable[str] = (),
+) -> ParsedQuery:
+    """Read filters and saved cohorts from query parameters.
+
+    ``ignore`` names parameters owned by someone else (e.g. a page's own
+    controls); they are neither used nor reported.
+    """
+    ignore = set(ignore)
+    single = {k: _as_list(v)[-1] for k, v in params.items() if k != SAVED_KEY and k not in ignore}
+    flt, notices = _parse_filter_params(single, cohort)
+    saved: list[SavedCohort] = []
+    for raw in _as_list(params.get(SAVED_KEY, [])):
+        name, sep, inner = raw.partition(":")
+        if not sep or not name.strip():
+            notices.append(f"ignored saved cohort “{raw}”: expected name:filters")
+            continue
+        pairs = dict(p.split("=", 1) for p in inner.split(";") if "=" in p)
+        sub, sub_notices = _parse_filter_params(pairs, cohort)
+        notices += [f"saved cohort “{name}”: {n}" for n in sub_notices]
+        if len(saved) < MAX_SAVED_COHORTS:
+            saved.append(SavedCohort(clean_cohort_name(name), sub))
+        else:
+            notices.append(f"ignored saved cohort “{name}”: at most {MAX_SAVED_COHORTS} can be compared")
+    return ParsedQuery(flt, tuple(saved), tuple(notices))
+
+
+def parse_query_string(query: str) -> dict[str, list[str]]:
+    """``"a=1&b=2"`` (optionally starting with ``?`` or a full link) to a dict of lists."""
+    query = query.split("?", 1)[-1]
+    return parse_qs(query, keep_blank_values=False)
+
+
+def filter_from_query(query: str, cohort: pd.DataFrame) -> CohortFilter:
+    """The filters of a share link (``"lineage=T-ALL&age=10-18"``, or the whole link), for a script.
+
+    Where the dashboard ignores a value it cannot use and says so, a script
+    should stop: :class:`ValueError` lists every such value. Saved cohorts
+    (``cmp=``) are not part of a single filter and are refused too.
+    """
+    parsed = from_query_params(parse_query_string(query), cohort)
+    problems = list(parsed.notices) + ([f"{len(parsed.saved)} saved cohort(s) in the query"] if parsed.saved else [])
+    if problems:
+        raise ValueError("cannot use the filter query: " + "; ".join(problems))
+    return parsed.filters

@@ -1,0 +1,329 @@
+"""Forest plots of hazard ratios: text columns beside a log-scale HR axis (Plotly).
+
+Layout, left to right: term | n | events | HR axis (log, line at 1) | HR (95 % CI) | p.
+Every covariate gets a bold header row and one row per level; the reference
+level is a row of its own (HR 1, "reference"). Up to two models can share the
+rows (e.g. univariable and multivariable), drawn with a small vertical offset
+and with a text column pair each. A hazard ratio that is not an estimate
+(monotone likelihood) gets no marker, only its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.cohort.model import label
+from analysis.figures.style import FONT_FAMILY, GRID_COLOUR, MUTED_COLOUR, SMALL_FONT_SIZE, TEXT_COLOUR, TITLE_FONT_SIZE
+from analysis.stats.cox.fit import CoxModel
+from analysis.text import hazard_ratio_text as format_hr
+from analysis.text import p_compact as format_p
+
+COLUMNS = ["row", "label", "kind", "covariate", "level", "n", "events", "model", "hr", "lower", "upper", "p",
+           "estimable", "note"]
+MODEL_STYLES = [
+    {"color": "#1f4e79", "symbol": "square"},
+    {"color": "#8c8c8c", "symbol": "circle-open"},
+]
+PUBLISHED_STYLE = {"color": "#c0392b", "symbol": "diamond-open", "size": 13}
+ROW_HEIGHT = 26
+#: The forest's text columns are dense: the style's secondary size keeps six columns on one line.
+FONT = SMALL_FONT_SIZE
+
+
+def _term_label(model: CoxModel, covariate: str) -> str:
+    terms = model.design.terms
+    row = terms[terms["covariate"] == covariate].iloc[0]
+    if row["kind"] == "numeric":
+        unit = f"per 1 {row['unit'].rstrip('s')}" if isinstance(row["unit"], str) else "per unit"
+        return f"{label(covariate)}, {unit}"
+    return label(covariate)
+
+
+def forest_table(models: Mapping[str, CoxModel | Mapping[str, CoxModel]],
+                 order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows of a forest plot from fitted models (display name -> model).
+
+    A value may also map covariates to their own model (the univariable
+    fits). The rows follow the covariates of the first model, then any
+    others; each categorical covariate contributes a header row and a row per
+    level (reference first), a numeric one a single row. ``order`` lists
+    covariates to show first.
+    """
+    covs: list[str] = list(order) if order is not None else []
+    for value in models.values():
+        for m in (value.values() if isinstance(value, Mapping) else [value]):
+            covs += [c for c in dict.fromkeys(m.design.terms["covariate"]) if c not in covs]
+    rows: list[dict] = []
+    position = 0
+    for cov in covs:
+        fits = {name: _model_for(value, cov) for name, value in models.items()}
+        owner = next((m for m in fits.values() if m is not None), None)
+        if owner is None:
+            continue
+        levels = owner.design.levels[owner.design.levels["covariate"] == cov]
+        if levels.empty:
+            for name, m in fits.items():
+                rows.append(_estimate_row(position, _term_label(owner, cov), "numeric", cov, None, m, name, cov))
+            position += 1
+            continue
+        rows.append({"row": position, "label": _term_label(owner, cov), "kind": "header", "covariate": cov})
+        position += 1
+        for lvl in levels.sort_values("is_reference", ascending=False).itertuples(index=False):
+            for name, m in fits.items():
+                if lvl.is_reference:
+                    rows.append({"row": position, "label": f"{lvl.level}", "kind": "reference", "covariate": cov,
+                                 "level": lvl.level, "n": _level_n(m, cov, lvl.level), "model": name, "hr": 1.0,
+                                 "events": _level_events(m, cov, lvl.level), "estimable": True, "note": "reference"})
+                else:
+                    rows.append(_estimate_row(position, f"{lvl.level}", "level", cov, lvl.level, m, name, lvl.term))
+            position += 1
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _model_for(value: CoxModel | Mapping[str, CoxModel], covariate: str) -> CoxModel | None:
+    if isinstance(value, Mapping):
+        return value.get(covariate)
+    return value if covariate in set(value.design.terms["covariate"]) else None
+
+
+def _level_members(m: CoxModel | None, cov: str, level: str) -> np.ndarray | None:
+    if m is None:
+        return None
+    d = m.design
+    lv = d.levels[(d.levels["covariate"] == cov) & (d.levels["level"] == level)]
+    if lv.empty:
+        return None
+    cols = d.columns_of(cov)
+    if bool(lv["is_reference"].iloc[0]):
+        return ~(d.matrix[:, cols] == 1).any(axis=1)
+    return d.matrix[:, d.names.index(lv["term"].iloc[0])] == 1
+
+
+def _level_n(m: CoxModel, cov: str, level: str) -> float:
+    members = _level_members(m, cov, level)
+    return np.nan if members is None else int(members.sum())
+
+
+def _level_events(m: CoxModel, cov: str, level: str) -> float:
+    members = _level_members(m, cov, level)
+    return np.nan if members is None else int(m.event[members].sum())
+
+
+def _estimate_row(position, text, kind, cov, level, m: CoxModel | None, name, term) -> dict:
+    base = {"row": position, "label": text, "kind": kind, "covariate": cov, "level": level, "model": name}
+    s = m.summary.set_index("term") if m is not None else pd.DataFrame()
+    if term not in s.index:
+        return {**base, "n": np.nan, "events": np.nan, "hr": np.nan, "lower": np.nan, "upper": np.nan,
+                "p": np.nan, "estimable": False, "note": "not in this model"}
+    r = s.loc[term]
+    estimable = term not in m.infinite
+    return {**base, "n": r["n"], "events": r["events"], "hr": r["hr"], "lower": r["lower"], "upper": r["upper"],
+            "p": r["p"], "estimable": estimable,
+            "note": "" if estimable else "not estimable (monotone likelihood)"}
+
+
+def _axis_range(table: pd.DataFrame, published: pd.DataFrame | None) -> tuple[float, float]:
+    est = table[table["estimable"].eq(True) & table["kind"].isin(["level", "numeric"])]
+    values = np.concatenate([est["lower"].to_numpy(float), est["upper"].to_numpy(float), [1.0]])
+    if published is not None and len(published):
+        values = np.concatenate([values, published["hr"].to_numpy(float)])
+    values = values[np.isfinite(values) & (values > 0)]
+    # at least 0.5–2 so the line at 1 never sits near the edge and both sides have a tick
+    lo = max(min(values.min() / 1.3, 0.5), 0.01)
+    hi = min(max(values.max() * 1.3, 2.0), 100.0)
+    return float(np.log10(lo)), float(np.log10(hi))
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Paper-x positions of the text columns; the HR axis sits between events and HR (CI)."""
+
+    label: float
+    n: float
+    events: float
+    axis: tuple[float, float]
+    hr: tuple[float, ...]
+    p: tuple[float, ...]
+    hr_size: int
+
+    @classmethod
+    def for_models(cls, count: int) -> _Columns:
+        if count > 1:
+            return cls(0.0, 0.25, 0.31, (0.33, 0.555), (0.57, 0.785), (0.765, 0.985), FONT - 1)
+        return cls(0.0, 0.30, 0.37, (0.40, 0.74), (0.76,), (0.975,), FONT)
+
+
+def _text(x: float, y: float, s: str, anchor: str = "left", bold: bool = False, color: str = TEXT_COLOUR,
+          size: int = FONT) -> dict:
+    return {"x": x, "y": y, "xref": "paper", "yref": "y", "text": f"<b>{s}</b>" if bold else s,
+            "showarrow": False, "xanchor": anchor, "yanchor": "middle", "align": anchor,
+            "font": {"size": size, "color": color}}
+
+
+def _header_annotations(models: list[str], cols: _Columns) -> list[dict]:
+    two = len(models) > 1
+    out = [_text(cols.label, -1, "Factor", bold=True), _text(cols.n, -1, "n", anchor="right", bold=True),
+           _text(cols.events, -1, "Events", anchor="right", bold=True)]
+    for k, name in enumerate(models):
+        head = f"{name}<br>HR (95% CI)" if two else "HR (95% CI)"
+        out.append(_text(cols.hr[k], -1, head, bold=True, color=MODEL_STYLES[k]["color"] if two else TEXT_COLOUR))
+        out.append(_text(cols.p[k], -1, "p", anchor="right", bold=True))
+    return out
+
+
+def _row_annotations(table: pd.DataFrame, models: list[str], cols: _Columns) -> list[dict]:
+    out: list[dict] = []
+    for row, group in table.groupby("row", sort=True):
+        first = group.iloc[0]
+        if first["kind"] == "header":
+            out.append(_text(cols.label, row, first["label"], bold=True))
+            continue
+        indent = "    " if first["kind"] in ("level", "reference") else ""
+        out.append(_text(cols.label, row, indent + str(first["label"])))
+        if pd.notna(first["n"]):
+            out.append(_text(cols.n, row, f"{int(first['n'])}", anchor="right"))
+        if pd.notna(first["events"]):
+            out.append(_text(cols.events, row, f"{int(first['events'])}", anchor="right"))
+        for _, r in group.iterrows():
+            k = models.index(r["model"])
+            if r["kind"] == "reference":
+                out.append(_text(cols.hr[k], row, "1 (reference)", color="#666", size=cols.hr_size))
+            elif not r["estimable"]:
+                out.append(_text(cols.hr[k], row, str(r["note"]).replace(" (", "<br>("), color="#a04000",
+                                 size=FONT - 2))
+            else:
+                out.append(_text(cols.hr[k], row, format_hr(r["hr"], r["lower"], r["upper"]), size=cols.hr_size))
+                out.append(_text(cols.p[k], row, format_p(r["p"]), anchor="right", size=cols.hr_size))
+    return out
+
+
+def _model_traces(table: pd.DataFrame, models: list[str], lo: float, hi: float) -> list[dict]:
+    two = len(models) > 1
+    offsets = [-0.15, 0.15] if two else [0.0]
+    traces = []
+    for k, name in enumerate(models):
+        sub = table[(table["model"] == name) & table["kind"].isin(["level", "numeric", "reference"])
+                    & table["estimable"].eq(True)]
+        if sub.empty:
+            continue
+        style = MODEL_STYLES[k]
+        y = sub["row"].to_numpy(float) + offsets[k]
+        is_ref = (sub["kind"] == "reference").to_numpy()
+        est = ~is_ref
+        # a CI running off the axis is cut at its edge (the text column gives the full interval)
+        lower = np.clip(sub["lower"].to_numpy(float), 10**lo, 10**hi)[est]
+        upper = np.clip(sub["upper"].to_numpy(float), 10**lo, 10**hi)[est]
+        xs = np.column_stack([lower, upper, np.full(len(lower), np.nan)]).ravel()
+        ys = np.repeat(y[est], 3)
+        traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
+                       "line": {"color": style["color"], "width": 2}, "hoverinfo": "skip", "showlegend": False,
+                       "connectgaps": False})
+        if is_ref.any():
+            traces.append({"type": "scatter", "x": np.ones(int(is_ref.sum())), "y": y[is_ref], "mode": "markers",
+                           "showlegend": False, "marker": {"color": "white", "symbol": "square", "size": 9,
+                                                           "line": {"color": style["color"], "width": 1.5}},
+                           "hovertemplate": "reference level<extra></extra>"})
+        labels = sub["label"].astype(str).to_numpy()[est]
+        traces.append({
+            "type": "scatter", "x": sub["hr"].to_numpy(float)[est], "y": y[est], "mode": "markers",
+            "name": name if two else "Hazard ratio",
+            "marker": {"color": style["color"], "symbol": style["symbol"], "size": 11,
+                       "line": {"color": style["color"], "width": 2}},
+            "text": [f"{lab}: HR {format_hr(h, a, b)}, p = {format_p(pv)}" for lab, h, a, b, pv in
+                     zip(labels, sub["hr"].to_numpy(float)[est], sub["lower"].to_numpy(float)[est],
+                         sub["upper"].to_numpy(float)[est], sub["p"].to_numpy(float)[est], strict=True)],
+            "hovertemplate": "%{text}<extra></extra>", "showlegend": two})
+    return traces
+
+
+def _block_shapes(table: pd.DataFrame) -> list[dict]:
+    """The line at HR 1 and a light band behind every other covariate, so its levels read as one group."""
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": 1, "x1": 1, "y0": 0, "y1": 1,
+               "line": {"color": MUTED_COLOUR, "width": 1, "dash": "dot"}}]
+    for i, (_, block) in enumerate(table.groupby("covariate", sort=False)):
+        if i % 2 == 0:
+            shapes.append({"type": "rect", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "layer": "below",
+                           "y0": block["row"].min() - 0.5, "y1": block["row"].max() + 0.5,
+                           "fillcolor": "#f3f5f8", "line": {"width": 0}})
+    return shapes
+
+
+def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | None = None,
+                  published_label: str = "Published (Momm et al.)", subtitle: str | None = None) -> go.Figure:
+    """The forest plot of a :func:`forest_table` (or a table with the same columns).
+
+    ``published`` (row, hr; see :func:`published_rows`) adds open diamonds at those rows.
+    """
+    models = list(dict.fromkeys(table["model"].dropna()))
+    two = len(models) > 1
+    cols = _Columns.for_models(len(models))
+    n_rows = int(table["row"].max()) + 1 if len(table) else 0
+    lo, hi = _axis_range(table, published)
+    traces = _model_traces(table, models, lo, hi)
+    if published is not None and len(published):
+        traces.append({"type": "scatter", "x": published["hr"].to_numpy(float),
+                       "y": published["row"].to_numpy(float), "mode": "markers", "name": published_label,
+                       "marker": {"color": PUBLISHED_STYLE["color"], "symbol": PUBLISHED_STYLE["symbol"],
+                                  "size": PUBLISHED_STYLE["size"], "line": {"width": 2}},
+                       "hovertemplate": published_label + ": HR %{x:.2f}<extra></extra>"})
+    top = (95 if two else 80) + (20 if subtitle else 0)
+    title_text = f"<b>{title}</b>" + (f"<br><span style='font-size:{SMALL_FONT_SIZE}px;color:{MUTED_COLOUR}'>"
+                                       f"{subtitle}</span>"
+                                       if subtitle else "")
+    ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= np.log10(v) <= hi]
+    layout = dict(
+        title={"text": title_text, "x": 0, "xanchor": "left", "font": {"size": TITLE_FONT_SIZE}},
+        height=140 + ROW_HEIGHT * (n_rows + 1) + (30 if subtitle else 0),
+        margin={"l": 12, "r": 12, "t": top, "b": 60},
+        plot_bgcolor="white", paper_bgcolor="white",
+        font={"size": FONT, "family": FONT_FAMILY, "color": TEXT_COLOUR},
+        xaxis={"type": "log", "domain": list(cols.axis), "range": [lo, hi], "tickvals": ticks,
+               "ticktext": [f"{v:g}" for v in ticks], "title": {"text": "Hazard ratio (log scale)"},
+               "showgrid": True, "gridcolor": GRID_COLOUR, "zeroline": False, "ticks": "outside"},
+        yaxis={"range": [n_rows - 0.5, -1.9 if two else -1.6], "visible": False, "fixedrange": True},
+        annotations=_header_annotations(models, cols) + _row_annotations(table, models, cols),
+        shapes=_block_shapes(table),
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+        hovermode="closest",
+    )
+    # Validating ~100 annotations costs tens of ms per rerun; the tests validate the same dicts instead.
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def published_rows(table: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Published HRs placed on the forest rows they belong to (matching covariate and level)."""
+    rows = []
+    levels = table[table["kind"] == "level"].drop_duplicates("row")
+    for pub in published.itertuples(index=False):
+        match = levels[(levels["covariate"] == pub.factor) & (levels["level"] == pub.level)]
+        if len(match):
+            rows.append({"row": int(match["row"].iloc[0]), "hr": float(pub.hr), "p_text": pub.p_text})
+    return pd.DataFrame(rows, columns=["row", "hr", "p_text"])
+
+
+def subgroup_forest_table(effects) -> pd.DataFrame:
+    """Rows of a subgroup forest plot from :func:`analysis.analyses.risk_factors.subgroup_effects`.
+
+    One block per subgrouping covariate, its header carrying the interaction p.
+    """
+    rows: list[dict] = []
+    position = 0
+    name = f"HR of {effects.term}"
+    tests = effects.interaction.set_index("by")
+    for by, block in effects.table.groupby("by", sort=False):
+        p = tests.loc[by, "p"] if by in tests.index else np.nan
+        head = label(by) + (f"  (interaction p = {format_p(p)})" if np.isfinite(p) else "")
+        rows.append({"row": position, "label": head, "kind": "header", "covariate": by})
+        position += 1
+        for r in block.itertuples(index=False):
+            rows.append({"row": position, "label": str(r.level), "kind": "level", "covariate": by,
+                         "level": r.level, "n": r.n, "events": r.events, "model": name, "hr": r.hr,
+                         "lower": r.lower, "upper": r.upper, "p": r.p, "estimable": bool(r.estimable),
+                         "note": r.note or ("" if r.estimable else "not estimable")})
+            position += 1
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,96 @@
+"""Right-censored data as every estimator here checks it, and the tie rule they share.
+
+Every estimator takes either arrays (``fit_kaplan_meier(time, event)``) or a
+DataFrame and column names (``fit_kaplan_meier(df, duration_col="os_months",
+event_col="death")``, as lifelines' fitters do); :func:`frame_columns` turns
+the second form into the first.
+
+:func:`check_survival_data` validates (time, event) arrays and merges times that
+differ only by rounding error, exactly as R's ``aeqSurv`` does
+(:func:`aeq_times`); ``survfit`` and ``coxph`` apply that rule by default
+(``timefix = TRUE``), so the Kaplan-Meier, log-rank and Cox estimators all call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: R's ``sqrt(.Machine$double.eps)``, the tolerance of ``aeqSurv`` and ``quantile.survfit``.
+TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+class SurvivalDataError(ValueError):
+    """Times and events that cannot be analysed (empty, missing, negative, not 0/1)."""
+
+
+class EmptyGroupError(SurvivalDataError):
+    """A group with no patients."""
+
+
+def check_survival_data(time, event) -> tuple[np.ndarray, np.ndarray]:
+    """Validate right-censored data and return (time, event) as float and int arrays.
+
+    Near-equal times are merged as R's ``aeqSurv`` does, so that ties are ties.
+    Raises :class:`SurvivalDataError` naming the problem.
+    """
+    t = np.asarray(time, dtype=float).ravel()
+    e = np.asarray(event, dtype=float).ravel()
+    if len(t) != len(e):
+        raise SurvivalDataError(f"times and events differ in length ({len(t)} vs {len(e)})")
+    if len(t) == 0:
+        raise EmptyGroupError("no patients to analyse")
+    if not np.isfinite(t).all():
+        raise SurvivalDataError(f"{int((~np.isfinite(t)).sum())} time(s) missing or infinite")
+    if (t < 0).any():
+        raise SurvivalDataError(f"{int((t < 0).sum())} negative time(s)")
+    if not np.isin(e, (0.0, 1.0)).all():
+        raise SurvivalDataError("event indicators must be 0 (censored) or 1 (event)")
+    return aeq_times(t), e.astype(int)
+
+
+def aeq_times(time: np.ndarray) -> np.ndarray:
+    """Treat times that differ only by rounding error as tied, as R's ``aeqSurv``.
+
+    Times closer than sqrt(machine epsilon), absolutely or relative to their
+    mean size, become the first of their run. R applies it in ``survfit`` and
+    ``coxph`` (``timefix = TRUE``); both estimators here call this function.
+    """
+    y = np.unique(time[np.isfinite(time)])
+    if len(y) < 2:
+        return time
+    gap = np.diff(y)
+    tied = (gap <= TOLERANCE) | (gap / np.mean(np.abs(y)) <= TOLERANCE)
+    if not tied.any():
+        return time
+    cuts = y[np.concatenate(([True], ~tied))]
+    return cuts[np.searchsorted(cuts, time, side="right") - 1]
+
+
+def frame_columns(values: tuple[Any, ...], columns: Mapping[str, str | None]) -> tuple[Any, ...]:
+    """The estimator's arrays, given as arrays or as a DataFrame (first argument) and column names.
+
+    ``values`` are the positional arguments (``time, event, ...``) and
+    ``columns`` the ``*_col`` keywords (``{"duration_col": "t", "event_col": "e"}``).
+    With a DataFrame first, every column keyword must name one of its columns
+    and no other array may be passed; with arrays, no column keyword may be set.
+    """
+    first, *rest = values
+    names = dict(columns)
+    if isinstance(first, pd.DataFrame):
+        missing = [k for k, v in names.items() if v is None]
+        if missing or any(r is not None for r in rest):
+            raise TypeError(f"with a DataFrame, name its columns with {', '.join(names)} (and pass no arrays)")
+        absent = [v for v in names.values() if v not in first.columns]
+        if absent:
+            raise KeyError(f"no column {', '.join(map(repr, absent))} in the data")
+        return tuple(first[c].to_numpy() for c in names.values())
+    given = [k for k, v in names.items() if v is not None]
+    if given:
+        raise TypeError(f"{', '.join(given)} name DataFrame columns: pass the DataFrame first")
+    if any(r is None for r in rest):
+        raise TypeError("pass every array, or a DataFrame and its column names")
+    return tuple(values)

@@ -1,0 +1,75 @@
+"""Risk sets of a Cox model and the bookkeeping of Efron's tie correction.
+
+Shared by the fit (:mod:`analysis.stats.cox.fit`), the Firth penalty
+(:mod:`analysis.stats.cox.firth`) and the proportional-hazards test
+(:mod:`analysis.stats.cox.diagnostics`), so that the Efron weights are written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RiskSets:
+    """Rows sorted by time with the bookkeeping of Efron's tie correction.
+
+    Deaths sharing a time form a group g with d_g deaths; death i of a group
+    gets the fraction f_i = l/d_g (l = 0..d_g-1) of the tied deaths removed
+    from its risk set.
+    """
+
+    order: np.ndarray
+    death_pos: np.ndarray
+    death_group: np.ndarray
+    frac: np.ndarray
+    group_start: np.ndarray
+    group_first: np.ndarray
+    n: int
+
+    @classmethod
+    def build(cls, time: np.ndarray, event: np.ndarray) -> RiskSets:
+        order = np.argsort(time, kind="stable")
+        t = time[order]
+        death_pos = np.flatnonzero(event[order] == 1)
+        death_times, group, counts = np.unique(t[death_pos], return_inverse=True, return_counts=True)
+        group_first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        rank_in_group = np.arange(len(death_pos)) - group_first[group]
+        return cls(order, death_pos, group, rank_in_group / counts[group],
+                   np.searchsorted(t, death_times, side="left"), group_first, len(t))
+
+
+def revcumsum(a: np.ndarray) -> np.ndarray:
+    return np.cumsum(a[::-1], axis=0)[::-1]
+
+
+def at_risk_sums(v: np.ndarray, rs: RiskSets) -> np.ndarray:
+    """Σ of ``v`` (last axis = sorted rows) over each death time's risk set (rows with time ≥ t_g).
+
+    Block sums between consecutive death times, accumulated from the end.
+    """
+    first = rs.group_start[0]
+    blocks = np.add.reduceat(v[..., first:], rs.group_start - first, axis=-1)
+    return np.cumsum(blocks[..., ::-1], axis=-1)[..., ::-1]
+
+
+def efron_weights(r: np.ndarray, rs: RiskSets, per_death: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-patient weights that turn risk-set sums over Efron's tied deaths into one weighted sum.
+
+    With ``per_death`` = c_i / den_i for every death i (den_i its Efron risk-set
+    sum, c_i any per-death factor), Σ_i c_i Σ_{j in R_i} x_j / den_i equals
+    Σ_j w_j x_j. The tied deaths' own share enters with the fraction f_i.
+    Returns ``w`` (sorted rows) and the per-group sums ``a`` = Σ c/den and
+    ``b`` = Σ f·c/den.
+    """
+    g, f, dp = rs.death_group, rs.frac, rs.death_pos
+    ng = len(rs.group_start)
+    a = np.bincount(g, per_death, ng)
+    b = np.bincount(g, f * per_death, ng)
+    in_risk = np.zeros(rs.n)
+    in_risk[rs.group_start] = a
+    w = r * np.cumsum(in_risk)
+    w[dp] -= r[dp] * b[g]
+    return w, a, b

@@ -1,0 +1,140 @@
+"""How far a fitted Cox model can be trusted: proportional hazards, events per covariate, separation.
+
+* :func:`cox_zph` is the score test of proportional hazards of Grambsch &
+  Therneau (1994) exactly as R's ``cox.zph(fit)`` (survival 3.x,
+  ``transform = "km"``, one test per covariate and a global test);
+* :func:`events_per_covariate` is the classic rule of thumb (fewer than about
+  10 events per estimated coefficient gives unstable estimates);
+* :func:`levels_without_events` finds the levels whose hazard ratio has no
+  finite maximum-likelihood estimate (monotone likelihood).
+
+The numbers only: :mod:`analysis.analyses.model_checks` says in words what they mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats.cox._risk_sets import RiskSets, efron_weights
+from analysis.stats.cox.fit import CoxModel, chi2_sf
+
+
+@dataclass(frozen=True)
+class ProportionalHazardsTest:
+    """``table``: covariate, chisq, df, p (and, from :mod:`analysis.analyses.model_checks`, a verdict);
+    the last row is ``GLOBAL``."""
+
+    table: pd.DataFrame
+    transform: str = "km"
+
+    @property
+    def global_p(self) -> float:
+        return float(self.table["p"].iloc[-1])
+
+
+def _km_transform(time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """1 − S(t−) from the Kaplan-Meier of all patients: cox.zph's ``transform = "km"``."""
+    death_times, deaths = np.unique(time[event == 1], return_counts=True)
+    at_risk = len(time) - np.searchsorted(np.sort(time), death_times, side="left")
+    surv = np.cumprod(1 - deaths / at_risk)
+    before = np.searchsorted(death_times, time, side="left")  # event times strictly earlier
+    return 1 - np.concatenate(([1.0], surv))[before]
+
+
+def _zph_score(model: CoxModel, gtime: np.ndarray):
+    """Score vector (2p) and information (2p × 2p) of the model extended by x·g(t), at (β, 0).
+
+    R's zph1: the first p entries of the score are the fitted model's (≈ 0),
+    the last p are Σ over deaths of g(t)·(x − x̄(t)) with Efron's risk-set means.
+    """
+    x = model.design.matrix - model.design.matrix.mean(axis=0)
+    rs = RiskSets.build(model.time, model.event)
+    xs = x[rs.order]
+    gt = gtime[rs.order]
+    eta = xs @ model.coef
+    r = np.exp(eta - eta.max())
+    rx = r[:, None] * xs
+    dp, g, f = rs.death_pos, rs.death_group, rs.frac
+    cum = np.cumsum(r[::-1])[::-1]
+    cumx = np.cumsum(rx[::-1], axis=0)[::-1]
+    den = cum[rs.group_start][g] - f * np.add.reduceat(r[dp], rs.group_first)[g]
+    mean = (cumx[rs.group_start][g] - f[:, None] * np.add.reduceat(rx[dp], rs.group_first, axis=0)[g]) \
+        / den[:, None]
+    gd = gt[dp]
+    p = x.shape[1]
+    u = np.concatenate([xs[dp].sum(axis=0) - mean.sum(axis=0), (gd[:, None] * (xs[dp] - mean)).sum(axis=0)])
+    blocks = [[_weighted_information(xs, r, rs, den, mean, gd**k) for k in (0, 1)],
+              [None, _weighted_information(xs, r, rs, den, mean, gd**2)]]
+    blocks[1][0] = blocks[0][1].T
+    imat = np.block(blocks)
+    assert imat.shape == (2 * p, 2 * p)
+    return u, imat
+
+
+def _weighted_information(xs, r, rs, den, mean, c):
+    """Σ over deaths of c_i · (Q_i / den_i − m_i m_iᵀ) without forming the risk-set matrices Q_i."""
+    w, _, _ = efron_weights(r, rs, c / den)
+    return (xs * w[:, None]).T @ xs - (mean * c[:, None]).T @ mean
+
+
+def cox_zph(model: CoxModel) -> ProportionalHazardsTest:
+    """Test of proportional hazards per covariate and globally, as R's ``cox.zph(fit)``.
+
+    The score test of adding x·g(t) for each covariate, where g is the
+    Kaplan-Meier transform of time, centred over the deaths (Grambsch &
+    Therneau 1994; survival 3.x computes it as a score test at the fitted β,
+    not the older Schoenfeld-residual regression). A multi-level covariate is
+    tested as one term with as many degrees of freedom as it has coefficients.
+    """
+    ttimes = _km_transform(model.time, model.event)
+    gtime = ttimes - ttimes[model.event == 1].mean()
+    u, imat = _zph_score(model, gtime)
+    p = len(model.coef)
+    rows = []
+    covariates = list(dict.fromkeys(model.design.terms["covariate"]))
+    for cov in covariates:
+        cols = model.design.columns_of(cov)
+        rows.append((cov, *_score_test(u, imat, p, cols)))
+    rows.append(("GLOBAL", *_score_test(u, imat, p, list(range(p)))))
+    return ProportionalHazardsTest(pd.DataFrame(rows, columns=["covariate", "chisq", "df", "p"]))
+
+
+def _score_test(u, imat, p, cols):
+    kk = list(range(p)) + [p + j for j in cols]
+    uu = np.concatenate([np.zeros(p), u[[p + j for j in cols]]])
+    try:
+        chisq = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
+    except np.linalg.LinAlgError:
+        chisq = float("nan")
+    return chisq, len(cols), chi2_sf(chisq, len(cols))
+
+
+def events_per_covariate(model: CoxModel) -> float:
+    """Events divided by the number of estimated coefficients (a k-level factor counts k − 1)."""
+    return model.events / max(len(model.coef), 1)
+
+
+def levels_without_events(model: CoxModel) -> pd.DataFrame:
+    """Levels of the model's factors in which no patient has an event.
+
+    Such a level (or a reference level whose absence makes every other level
+    look infinitely worse) has a true maximum-likelihood hazard ratio of 0 or
+    ∞: the fitted number is where the iteration stopped, not an estimate.
+    Columns: ``covariate``, ``level``, ``is_reference``, ``n``.
+    """
+    rows = []
+    levels = model.design.levels
+    x = model.design.matrix
+    terms = list(model.design.terms["term"])
+    for cov, group in levels.groupby("covariate", sort=False):
+        cols = model.design.columns_of(cov)
+        in_any = (x[:, cols] == 1).any(axis=1) if cols else np.zeros(len(x), dtype=bool)
+        for row in group.itertuples(index=False):
+            members = ~in_any if row.is_reference else x[:, terms.index(row.term)] == 1
+            if members.any() and model.event[members].sum() == 0:
+                rows.append({"covariate": cov, "level": row.level, "is_reference": bool(row.is_reference),
+                             "n": int(members.sum())})
+    return pd.DataFrame(rows, columns=["covariate", "level", "is_reference", "n"])
