@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -193,7 +194,7 @@ class RelapseComparison:
 
     def test_of(self, cause: int) -> pd.Series | None:
         """Gray's test row of one cause, or None with a single group."""
-        return None if self.tests is None else self.tests.set_index("cause").loc[cause]
+        return None if self.tests is None else cast(pd.Series, self.tests.set_index("cause").loc[cause])
 
 
 def compare_relapse(comparison: Comparison) -> RelapseComparison:
