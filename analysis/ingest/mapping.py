@@ -463,7 +463,7 @@ def _stated_unit(column: str) -> str | None:
 def _id_text(values: pd.Series) -> pd.Series:
     if all(type(v) is str for v in values):
         text = values.str.strip()
-        return text.where(text != "", None).astype(object)
+        return text.astype(object).where(text != "", None)
     return map_unique(values, _trimmed_text)
 
 
