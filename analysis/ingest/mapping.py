@@ -463,7 +463,9 @@ def _stated_unit(column: str) -> str | None:
 def _id_text(values: pd.Series) -> pd.Series:
     if all(type(v) is str for v in values):
         text = values.str.strip()
-        return pd.Series(np.where(text != "", text, None), index=values.index, dtype=object)
+        out = text.astype(object)
+        out[text == ""] = None
+        return out
     return map_unique(values, _trimmed_text)
 
 
