@@ -16,8 +16,10 @@ import streamlit as st
 
 from analysis.cohort.filters import filter_mask
 from analysis.cohort.model import load_demo_cohort
+from ui.auth import signed_in_or_open
 from ui.sidebar import DEMO_NAME, banner, labelled, options, read_link_once, sidebar, write_link
 from ui.state import DataSource, View, active_data, set_view
+from ui.view_options import disclosure_notice, link_extras, restore_options, upload_link_notice, view_toggles
 
 st.set_page_config(page_title="HSCT2 Explorer", page_icon=":material/monitoring:", layout="wide")
 
@@ -47,17 +49,24 @@ PAGES = [
 
 def main() -> None:
     page = st.navigation(PAGES)
+    if not signed_in_or_open():
+        return
     full, source = _active()
     opts = options(full)
-    read_link_once(full, opts)
+    if read_link_once(full, opts):
+        upload_link_notice(source.is_demo)
+    restore_options()
     flt, saved, count = sidebar(opts)
     full = labelled(full, flt.age_cut)
     cohort = full.loc[filter_mask(full, flt)]
     count.metric("Patients", f"{len(cohort)} of {len(full)}", help="Patients passing the filters, of all patients.")
     view = View(full=full, cohort=cohort, filters=flt, source=source, saved=tuple(saved))
     set_view(view)
-    write_link(flt, saved, page._url_path)  # url_path is "" for the default page; controls keep its name
+    # url_path is "" for the default page; controls keep its name
+    write_link(flt, saved, page._url_path, extra=link_extras(view))
+    view_toggles()
     banner(view)
+    disclosure_notice(view)
     page.run()
 
 

@@ -222,15 +222,19 @@ def _thin_steps(t: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _legend_name(curve: Curve, min_count: int | None = None) -> str:
+    """``"B-ALL (n = 58, 30 events)"``; a long label wraps, and the counts go on a line of their own if need be."""
+    label = wrap_label(curve.label, _LEGEND_WRAP)
     if curve.n is None:
-        return wrap_label(curve.label, _LEGEND_WRAP)
+        return label
     if curve.events is None:
         events = ""
-    elif min_count and curve.events < min_count:
+    elif min_count and 0 < curve.events < min_count:
         events = f", {masked_count(curve.events, min_count)} events"
     else:
         events = f", {count(curve.events, 'event')}"
-    return wrap_label(f"{curve.label} (n = {masked_count(curve.n, min_count)}{events})", _LEGEND_WRAP)
+    counts = f"(n = {masked_count(curve.n, min_count)}{events})"
+    last = label.rsplit("<br>", 1)[-1]
+    return f"{label}{' ' if len(last) + len(counts) < _LEGEND_WRAP + 12 else '<br>'}{counts}"
 
 
 def _legend_width(names: Sequence[str]) -> float:
@@ -448,21 +452,29 @@ def curve_figure(
         if subtitle:
             title_block["subtitle"] = {"text": subtitle, "font": {"size": FONT_SIZE - 1, "color": TEXT_COLOUR}}
             top += 24
-    names = [t["name"] for t in traces if t.get("name") and t.get("showlegend", True)]
-    if legend_title:
-        names.append(f"<b>{legend_title}</b>")
-    left = _left_margin([c.label for c in curves]) if risk_table else _MIN_LEFT_MARGIN
     layout.update(
         height=area_px + top + 60, template=_TEMPLATE, plot_bgcolor="white", paper_bgcolor="white",
         font={"size": FONT_SIZE, "family": FONT_FAMILY, "color": TEXT_COLOUR}, title=title_block,
-        margin={"l": left, "r": int(_legend_width(names)) + 10, "t": top, "b": 60}, hovermode="closest",
-        annotations=annotations,
-        legend={"title": {"text": legend_title or "", "side": "top"}, "orientation": "v", "yanchor": "top",
-                "y": 1.0, "x": 1.01, "xanchor": "left", "font": {"size": _LEGEND_SIZE}, "tracegroupgap": 4},
+        hovermode="closest", annotations=annotations,
+        **_legend_and_margins(traces, legend_title, [c.label for c in curves] if risk_table else [], top),
     )
     # Validating ~25 traces costs ~30 ms per rerun; the tests validate the same dicts instead
     # (tests/test_curve_figure.py::test_figure_is_valid_plotly).
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def _legend_and_margins(traces: Sequence[dict], legend_title: str | None, row_labels: Sequence[str],
+                        top: int) -> dict:
+    """A vertical legend right of the plot (never over the title or the test line), and margins that hold
+    it and the widest number-at-risk row label."""
+    names = [t["name"] for t in traces if t.get("name") and t.get("showlegend", True)]
+    if legend_title:
+        names.append(f"<b>{legend_title}</b>")
+    return {
+        "margin": {"l": _left_margin(row_labels), "r": int(_legend_width(names)) + 10, "t": top, "b": 60},
+        "legend": {"title": {"text": legend_title or "", "side": "top"}, "orientation": "v", "yanchor": "top",
+                   "y": 1.0, "x": 1.01, "xanchor": "left", "font": {"size": _LEGEND_SIZE}, "tracegroupgap": 4},
+    }
 
 
 def _reference_trace(markers: Sequence[ReferenceMarker], scale: float, unit: str, name: str) -> dict:
