@@ -20,10 +20,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.cohort.published import published_km_labels, published_n, published_survival
-from analysis.reports.caption import FigureCaption, with_caption
 from analysis.figures.curves import ReferenceMarker
 from analysis.figures.export import EXPORT_WIDTH, ExportError, figure_image
 from analysis.figures.style import for_presentation
+from analysis.reports.caption import FigureCaption, with_caption
 from analysis.reports.tables import table_csv, table_xlsx
 from analysis.text import escape_markdown, join_words, mask_small_counts
 from ui.cache import published_targets
