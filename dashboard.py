@@ -17,6 +17,7 @@ import streamlit as st
 from analysis.cohort.filters import filter_mask
 from analysis.cohort.model import load_demo_cohort
 from ui.auth import signed_in_or_open
+from ui.report import report_buttons
 from ui.sidebar import DEMO_NAME, banner, labelled, options, read_link_once, sidebar, write_link
 from ui.state import DataSource, View, active_data, set_view
 from ui.view_options import disclosure_notice, link_extras, restore_options, upload_link_notice, view_toggles
@@ -64,6 +65,7 @@ def main() -> None:
     set_view(view)
     # url_path is "" for the default page; controls keep its name
     write_link(flt, saved, page._url_path, extra=link_extras(view))
+    report_buttons(view, page._url_path)
     view_toggles()
     banner(view)
     disclosure_notice(view)
