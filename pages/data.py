@@ -18,8 +18,8 @@ from analysis.ingest.mapping import to_json
 from analysis.ingest.template import data_dictionary, template_csv
 from ui.mapping_form import base_mapping, mapping_widgets
 from ui.state import get_view
-from ui.view_options import disclosure_settings
 from ui.upload import BASE, CHECKED, MESSAGE, RAW, ROUND, checked_upload, read_upload, remove_data, validation_section
+from ui.view_options import disclosure_settings
 
 DICTIONARY_MD = DATA_DIR / "data_dictionary.md"
 
