@@ -181,6 +181,8 @@ _COUNT_PATTERNS = (
     (re.compile(r"(\d+)(?= at risk)"), None),
     (re.compile(r"(?<=n = )(\d+)"), None),
     (re.compile(r"(\d+) events?\b"), " events"),
+    (re.compile(r"(\d+)(?= / \d+$)"), None),  # "75 / 35": patients / events (the first ...
+    (re.compile(r"(?<= / )(\d+)$"), None),  # ... and the second)
 )
 #: Column headings that hold counts of patients or events.
 COUNT_COLUMNS = frozenset({"n", "events", "at risk", "observed", "n at risk", "patients", "deaths", "relapses",

@@ -89,6 +89,8 @@ def test_mask_small_counts_reaches_count_columns_and_counts_in_text():
     assert out["All (n = 75)"].tolist() == ["<5", "44 (59 %)"]  # the percent would give the count away
     assert out["Group"].tolist() == ["n = <5 patients", "B"] and out["HR"].tolist() == [1.5, 2.5]
     assert mask_small_counts(table, None) is table
+    assert mask_small_counts(pd.DataFrame({"Value": ["75 / 3", "3 / 2", "p = 0.3", "12.5 (8.3–23.9)"]}),
+                             5)["Value"].tolist() == ["75 / <5", "<5 / <5", "p = 0.3", "12.5 (8.3–23.9)"]
 
 
 def test_disclosure_rule_and_wrapped_labels():

@@ -14,7 +14,7 @@ import streamlit as st
 from analysis.cohort.model import LANDMARK_MONTHS
 from analysis.figures.export import ExportError
 from analysis.reports.html import report_html
-from analysis.reports.pack import ReportRequest, build_report
+from analysis.reports.pack import REPORT_ERRORS, ReportRequest, build_report
 from analysis.reports.pptx import report_pptx
 from ui.state import View
 from ui.view_options import min_count
@@ -22,23 +22,31 @@ from ui.view_options import min_count
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
+def _control(key: str) -> object:
+    """A page control's value: its widget state, else (first run of a link, before the page ran) the link's."""
+    if key in st.session_state:
+        return st.session_state[key]
+    raw = st.query_params.get(key)
+    return raw.split(",") if raw is not None and key.endswith(".times") else raw
+
+
 def report_request(view: View, page_path: str) -> ReportRequest:
     """The current view as a :class:`ReportRequest` (controls of the page in view, else of Survival)."""
-    state = st.session_state
     page = page_path or "overview"
-    compare = state.get(f"{page}.compare", state.get("survival.compare", "none"))
-    times = state.get(f"{page}.times", state.get("survival.times")) or [f"{t:g}" for t in LANDMARK_MONTHS]
-    return ReportRequest(filters=view.filters, saved=view.saved, compare=None if compare == "none" else compare,
-                         landmarks=tuple(sorted(float(t) for t in times)),
-                         conf_type=state.get("survival.ci", "log-log"), min_count=min_count(view))
+    compare = _control(f"{page}.compare") or _control("survival.compare") or "none"
+    times = _control(f"{page}.times") or _control("survival.times") or [f"{t:g}" for t in LANDMARK_MONTHS]
+    conf_type = _control("survival.ci") or "log-log"
+    return ReportRequest(filters=view.filters, saved=view.saved, compare=None if compare == "none" else str(compare),
+                         landmarks=tuple(sorted(float(t) for t in times)),  # type: ignore[union-attr]
+                         conf_type=str(conf_type), min_count=min_count(view))
 
 
 def _builder(view: View, request: ReportRequest, fmt: str) -> Callable[[], bytes]:
     def build() -> bytes:
-        report = build_report(view.full, request, source=view.source.name, synthetic=view.source.is_demo)
         try:
+            report = build_report(view.full, request, source=view.source.name, synthetic=view.source.is_demo)
             return report_pptx(report) if fmt == "pptx" else report_html(report).encode("utf-8")
-        except ExportError as err:
+        except (ExportError, *REPORT_ERRORS) as err:  # the download then says why, instead of failing silently
             return f"The report could not be built: {err}".encode()
     return build
 
@@ -52,8 +60,9 @@ def report_buttons(view: View, page_path: str) -> None:
         st.markdown("### Report of this view")
         st.caption("Title, data, filters and n; survival and relapse curves with the numbers at risk, the forest "
                    "plot, the landmark tables and a methods paragraph.")
-        left, right = st.columns(2)
-        left.download_button("PowerPoint", _builder(view, request, "pptx"), file_name="hsct2-report.pptx",
-                             mime=PPTX_MIME, key="report_pptx", icon=":material/slideshow:", on_click="ignore")
-        right.download_button("HTML", _builder(view, request, "html"), file_name="hsct2-report.html",
-                              mime="text/html", key="report_html", icon=":material/description:", on_click="ignore")
+        st.download_button("PowerPoint", _builder(view, request, "pptx"), file_name="hsct2-report.pptx",
+                           mime=PPTX_MIME, key="report_pptx", icon=":material/slideshow:", on_click="ignore",
+                           width="stretch", help="One figure or table per slide; titles and tables editable.")
+        st.download_button("HTML", _builder(view, request, "html"), file_name="hsct2-report.html",
+                           mime="text/html", key="report_html", icon=":material/description:", on_click="ignore",
+                           width="stretch", help="One self-contained file: opens offline, prints, can be e-mailed.")

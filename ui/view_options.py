@@ -77,7 +77,7 @@ def restore_options() -> None:
 
 def view_toggles() -> None:
     """The presentation and caption toggles, at the top of every page (the sidebar hides in presentation)."""
-    _, caps, present = st.columns([6, 1.3, 1.7])
+    _, caps, present = st.columns([5, 1.4, 2.2])
     caps.toggle("Captions", key=CAPTIONS, disabled=presentation_on(),
                 help="Under every figure and table: data, filters, n of N, method, date and version.")
     present.toggle("Presentation mode", key=PRESENT,

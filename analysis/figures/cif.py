@@ -68,7 +68,7 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
         if max_time is not None:
             layout[f"xaxis{suffix}"]["range"] = [0, max_time]
         layout[f"yaxis{suffix}"] = axis(range=[0, 100], ticksuffix=" %", anchor=f"x{suffix}",
-                                        **({"title": {"text": "Patients"}} if col == 1 else
+                                        **({"title": {"text": "Patients", "standoff": 8}} if col == 1 else
                                            {"matches": "y", "showticklabels": False}))
         titles.append({"text": f"{group_text(group.label)} (n = {masked_count(group.n, min_count)})",
                        "x": left + width / 2, "y": 1.0, "xref": "paper", "yref": "paper", "showarrow": False,
@@ -84,7 +84,7 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
             })
     layout.update(template=TEMPLATE, height=430, hovermode="x unified", annotations=titles,
                   legend={"orientation": "h", "y": -0.3, "x": 0, "traceorder": "normal"},
-                  margin={"t": 40, "r": 20, "b": 110, "l": 60})
+                  margin={"t": 40, "r": 20, "b": 110, "l": 84})
     return go.Figure(data=traces, layout=layout)
 
 
