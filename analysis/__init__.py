@@ -35,6 +35,7 @@ from analysis.cohort.grouping import compare_by, compare_saved
 from analysis.cohort.model import CohortError, as_cohort, cohort_problems, endpoint, load_demo_cohort
 from analysis.cohort.summary import cohort_summary, table_one
 from analysis.figures.cif import cif_figure, relapse_figures
+from analysis.figures.export import figure_image
 from analysis.figures.curves import curve_figure, kaplan_meier_curve
 from analysis.figures.forest import forest_figure, forest_table
 from analysis.ingest.loading import read_data_file, read_data_path
@@ -42,6 +43,11 @@ from analysis.ingest.mapping import ColumnMapping, apply_mapping
 from analysis.ingest.options import load_cohort_for_cli as load_cohort
 from analysis.ingest.proposal import propose_mapping
 from analysis.ingest.validation import check_upload
+from analysis.reports.caption import FigureCaption, with_caption
+from analysis.reports.html import report_html
+from analysis.reports.methods import methods_paragraph
+from analysis.reports.pack import ReportRequest, build_report
+from analysis.reports.pptx import report_pptx
 from analysis.stats.competing_risks import cumulative_incidence, gray_test
 from analysis.stats.cox.concordance import concordance
 from analysis.stats.cox.design import CovariateSpec
@@ -60,4 +66,6 @@ __all__ = [
     "load_demo_cohort", "logrank_test", "logrank_trend_test", "median_followup", "pairwise_logrank",
     "patient_states", "propose_mapping", "read_data_file", "read_data_path", "relapse_figures",
     "specs_from_options", "subgroup_effects", "table_one",
+    "FigureCaption", "ReportRequest", "build_report", "figure_image", "methods_paragraph", "report_html",
+    "report_pptx", "with_caption",
 ]

@@ -14,6 +14,7 @@ Exports are made only when the button is pressed (deferred downloads), so a reru
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -31,7 +32,7 @@ from ui.state import View
 from ui.view_options import captions_on, min_count, presentation_on
 
 #: The camera button of every figure saves a slide-ready PNG (3× the screen resolution).
-FIGURE_CONFIG = {
+FIGURE_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "toImageButtonOptions": {"format": "png", "scale": 3},
 }

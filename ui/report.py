@@ -8,6 +8,7 @@ Survival page). The deck or page is built only when its button is pressed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -22,7 +23,7 @@ from ui.view_options import min_count
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
-def _control(key: str) -> object:
+def _control(key: str) -> Any:
     """A page control's value: its widget state, else (first run of a link, before the page ran) the link's."""
     if key in st.session_state:
         return st.session_state[key]
@@ -37,7 +38,7 @@ def report_request(view: View, page_path: str) -> ReportRequest:
     times = _control(f"{page}.times") or _control("survival.times") or [f"{t:g}" for t in LANDMARK_MONTHS]
     conf_type = _control("survival.ci") or "log-log"
     return ReportRequest(filters=view.filters, saved=view.saved, compare=None if compare == "none" else str(compare),
-                         landmarks=tuple(sorted(float(t) for t in times)),  # type: ignore[union-attr]
+                         landmarks=tuple(sorted(float(t) for t in times)),
                          conf_type=str(conf_type), min_count=min_count(view))
 
 

@@ -166,7 +166,7 @@ def _relapse_items(comparison: Comparison, request: ReportRequest) -> tuple[list
              for cause in (CAUSE_RELAPSE, CAUSE_NRM) if cause in figures.figures]
     items.append(ReportItem("cif-landmarks", "Cumulative incidence at the landmarks", method,
                             table=cif_landmarks(result, request.landmarks)))
-    if gray:
+    if result.tests is not None:
         items.append(ReportItem("cif-gray", "Gray's test", method, table=format_gray_table(result.tests).round(
             {"χ²": 2, "p": 4})))
     return items, gray
@@ -239,7 +239,7 @@ def build_report(full: pd.DataFrame, request: ReportRequest, *, source: str, syn
     caption = FigureCaption(
         source=source, synthetic=synthetic, filters=request.filters.describe(), n=len(cohort), n_total=len(full),
         saved=tuple((s.name, s.filters.describe()) for s in request.saved) if comparison.by == SAVED else (),
-        min_count=request.min_count, **({"date": date} if date else {}))
+        min_count=request.min_count, date=date or dt.date.today())
     used = MethodsUsed(endpoints=tuple(endpoints), conf_type=request.conf_type, test=test, grouped=grouped,
                        gray=gray, cox_endpoint=cox_endpoint if covariates else None,
                        cox_covariates=tuple(label(c) for c in covariates),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Inches, Pt
 
 from analysis.figures.export import figure_image
 from analysis.reports.pack import Report, ReportItem
@@ -39,7 +39,7 @@ def _title(slide, text: str, size: int = 28) -> None:
             run.font.bold = True
 
 
-def _text_box(slide, lines: Sequence[str], top: Emu, height: Emu, size: int, colour: RGBColor | None = None) -> None:
+def _text_box(slide, lines: Sequence[str], top: int, height: int, size: int, colour: RGBColor | None = None) -> None:
     box = slide.shapes.add_textbox(_MARGIN, top, SLIDE_WIDTH - 2 * _MARGIN, height)
     frame = box.text_frame
     frame.word_wrap = True

@@ -23,7 +23,7 @@ from analysis.figures.curves import Curve, curve_figure
 from analysis.figures.style import FONT_SIZE, TEMPLATE, axis
 from analysis.stats.competing_risks import CompetingRisksError, CumulativeIncidence
 from analysis.stats.patient_states import STATE_LABELS, PatientStates
-from analysis.text import group_text, masked_count, p_value
+from analysis.text import group_text, p_value
 
 CAUSE_TITLES: dict[int, str] = {
     CAUSE_RELAPSE: "Cumulative incidence of relapse",
@@ -40,7 +40,7 @@ STATE_COLOURS: dict[str, str] = {
 
 
 def states_figure(states: Sequence[PatientStates], *, max_time: float | None = None,
-                  max_points: int = 600, min_count: int | None = None) -> go.Figure:
+                  max_points: int = 600) -> go.Figure:
     """Stacked step areas of the state probabilities (in %), one panel per group.
 
     Each panel ends at its group's last estimable time; ``max_time`` (months)
@@ -70,7 +70,7 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
         layout[f"yaxis{suffix}"] = axis(range=[0, 100], ticksuffix=" %", anchor=f"x{suffix}",
                                         **({"title": {"text": "Patients"}} if col == 1 else
                                            {"matches": "y", "showticklabels": False}))
-        titles.append({"text": f"{group_text(group.label)} (n = {masked_count(group.n, min_count)})",
+        titles.append({"text": f"{group_text(group.label)} (n = {group.n})",
                        "x": left + width / 2, "y": 1.0, "xref": "paper", "yref": "paper", "showarrow": False,
                        "xanchor": "center", "yanchor": "bottom", "font": {"size": FONT_SIZE}})
         for state in group.states:
@@ -127,19 +127,17 @@ def cif_figure(
     subtitle: str | None = None,
     time_unit: str = "months",
     x_max: float | None = None,
-    min_count: int | None = None,
 ) -> go.Figure:
     """Cumulative incidence of one cause per group, with CI bands and a number-at-risk table.
 
     Groups with a single patient are left out (their curve would jump to 0 %
     or 100 %); :func:`analysis.analyses.relapse.cif_notes` says so in words.
-    ``min_count``: disclosure control, as :func:`analysis.figures.curves.curve_figure`.
     """
     curves = [cif_curve(fit, cause, group_text(g)) for g, fit in fits.items() if fit.n > 1]
     if not curves:
         raise CompetingRisksError("no group has more than one patient: there is no curve to draw")
     return curve_figure(curves, y_title=CAUSE_TITLES[cause], title=CAUSE_TITLES[cause], subtitle=subtitle,
-                        legend_title=legend_title, time_unit=time_unit, x_max=x_max, min_count=min_count)
+                        legend_title=legend_title, time_unit=time_unit, x_max=x_max)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,18 +153,13 @@ class RelapseFigures:
     states_figure: go.Figure = field(repr=False)
 
 
-def relapse_figures(result: RelapseComparison, *, time_unit: str = "months",
-                    min_count: int | None = None) -> RelapseFigures:
-    """Cumulative incidence of relapse and NRM per group (with Gray's test) and the patient states.
-
-    ``min_count``: disclosure control of the counts (numbers at risk, legend n and events, hover).
-    """
+def relapse_figures(result: RelapseComparison, *, time_unit: str = "months") -> RelapseFigures:
+    """Cumulative incidence of relapse and NRM per group (with Gray's test) and the patient states."""
     figures, problems = {}, {}
     for cause in CAUSES:
         try:
             figures[cause] = cif_figure(result.fits, cause, legend_title=result.legend_title,
-                                        subtitle=gray_caption(result.test_of(cause)), time_unit=time_unit,
-                                        min_count=min_count)
+                                        subtitle=gray_caption(result.test_of(cause)), time_unit=time_unit)
         except CompetingRisksError as err:
             problems[cause] = str(err)
-    return RelapseFigures(figures, problems, states_figure(result.states, min_count=min_count))
+    return RelapseFigures(figures, problems, states_figure(result.states))
