@@ -19,7 +19,7 @@ from analysis.cohort.model import load_demo_cohort
 from ui.auth import signed_in_or_open
 from ui.report import report_buttons
 from ui.sidebar import DEMO_NAME, banner, labelled, options, read_link_once, sidebar, write_link
-from ui.state import DataSource, View, active_data, set_view
+from ui.state import DataSource, View, active_data, serve_default_page_by_name, set_view
 from ui.view_options import disclosure_notice, link_extras, restore_options, upload_link_notice, view_toggles
 
 st.set_page_config(page_title="HSCT2 Explorer", page_icon=":material/monitoring:", layout="wide")
@@ -39,8 +39,9 @@ def _active() -> tuple[pd.DataFrame, DataSource]:
     return _demo_cohort(), DataSource(DEMO_NAME, is_demo=True)
 
 
+DEFAULT_PATH = "overview"
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path=DEFAULT_PATH, default=True),
     st.Page("pages/survival.py", title="Survival", icon=":material/monitoring:", url_path="survival"),
     st.Page("pages/relapse.py", title="Relapse", icon=":material/replay:", url_path="relapse"),
     st.Page("pages/risk_factors.py", title="Risk factors", icon=":material/forest:", url_path="risk_factors"),
@@ -49,6 +50,7 @@ PAGES = [
 
 
 def main() -> None:
+    serve_default_page_by_name(DEFAULT_PATH)
     page = st.navigation(PAGES)
     if not signed_in_or_open():
         return
