@@ -19,6 +19,9 @@ the data being scored (:class:`CensoringSurvival`), as R's
   count one half, as scikit-survival's ``concordance_index_ipcw`` with the
   censoring distribution estimated on the same data.
 
+:func:`calibration_groups` sets predicted risks against the Kaplan-Meier
+estimate in groups of patients ordered by predicted risk.
+
 The reverse Kaplan-Meier counts, at a time with deaths and censorings, the
 deaths as happening first (they leave the censoring risk set), as both
 ``prodlim(..., reverse = TRUE)`` and scikit-survival do.
@@ -30,6 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+
+from analysis.stats.kaplan_meier import fit_kaplan_meier
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,3 +194,34 @@ def _smaller_before(rank: np.ndarray) -> np.ndarray:
         counts[order] += np.where(r_sorted == 1, lefts_before, 0)
         s *= 2
     return counts
+
+
+def calibration_groups(time: np.ndarray, event: np.ndarray, risk: np.ndarray, t: float,
+                       groups: int) -> pd.DataFrame:
+    """Predicted against observed risk of an event by ``t`` in groups of patients ordered by predicted risk.
+
+    Patients are cut into ``groups`` of about equal size at quantiles of the
+    predicted risk (patients with equal predictions stay together, so there
+    may be fewer groups). Per group: n, events (by t), predicted (mean
+    predicted risk), observed (1 - Kaplan-Meier at t) with its 95 % CI
+    (log-log, R ``survfit``); NaN where the group's follow-up ends before t
+    with patients still event-free (1 where all of them had the event).
+    """
+    r = np.asarray(risk, dtype=float)
+    ok = np.isfinite(r)
+    tt, ee, r = np.asarray(time, dtype=float)[ok], np.asarray(event).astype(int)[ok], r[ok]
+    cuts = np.unique(np.quantile(r, np.linspace(0, 1, groups + 1)[1:-1])) if len(r) else np.array([])
+    group = np.searchsorted(cuts, r, side="left")
+    rows = []
+    for g in np.unique(group):
+        member = group == g
+        km = fit_kaplan_meier(tt[member], ee[member])
+        at = km.survival_at([t]).iloc[0]
+        survival, lower, upper = at["survival"], at["lower"], at["upper"]
+        if np.isnan(survival) and km.table["survival"].iloc[-1] == 0:
+            survival = lower = upper = 0.0  # everybody had the event before t
+        rows.append({"group": int(len(rows) + 1), "n": int(member.sum()),
+                     "events": int((ee[member] * (tt[member] <= t)).sum()),
+                     "predicted": float(r[member].mean()), "observed": 1.0 - survival,
+                     "lower": 1.0 - upper, "upper": 1.0 - lower})
+    return pd.DataFrame(rows, columns=["group", "n", "events", "predicted", "observed", "lower", "upper"])
