@@ -103,6 +103,31 @@ def default_profile(cohort: pd.DataFrame) -> dict[str, object]:
     return out
 
 
+class ProfileError(ValueError):
+    """A profile value the cohort cannot hold (unknown column, not a number, unknown level)."""
+
+
+def clean_profile(cohort: pd.DataFrame, raw: Mapping[str, object]) -> dict[str, object]:
+    """Profile values as the cohort holds them: numbers as floats, levels as text; raises :class:`ProfileError`."""
+    fields = profile_fields(cohort)
+    out: dict[str, object] = {}
+    for column, value in raw.items():
+        if column not in fields:
+            raise ProfileError(f"{column!r} is not a covariate of these data; a profile can hold "
+                               f"{', '.join(fields)}")
+        if is_categorical(cohort, column):
+            known = levels(cohort, column)
+            if str(value) not in known:
+                raise ProfileError(f"{label(column)} = {value!r} is not one of {', '.join(known)}")
+            out[column] = str(value)
+        else:
+            try:
+                out[column] = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ProfileError(f"{label(column)} must be a number, got {value!r}") from None
+    return out
+
+
 def with_derived(profile: Mapping[str, object], age_cut: float) -> dict[str, object]:
     """The profile with its ``age_group`` at the age cut, as the cohort has it."""
     out = dict(profile)
