@@ -32,13 +32,16 @@ from analysis.cohort.model import (
     LANDMARK_MONTHS,
     CohortError,
     age_group,
+    competing_cause,
     covariates,
     endpoint,
     has_overall_survival,
     is_categorical,
     label,
     levels,
+    rfs_time,
 )
+from analysis.stats.competing_risks import CumulativeIncidence, cumulative_incidence
 from analysis.stats.cox.cause_specific import PredictedIncidence, predict_cumulative_incidence
 from analysis.stats.cox.design import CovariateSpec, DesignError
 from analysis.stats.cox.diagnostics import events_per_covariate
@@ -207,6 +210,7 @@ class PatientPrediction:
     matching: str
     warnings: tuple[str, ...]
     sentences: tuple[str, ...]
+    cohort_incidence: CumulativeIncidence
     note: str = RESEARCH_NOTE
 
     def landmarks(self) -> pd.DataFrame:
@@ -233,7 +237,8 @@ def predict_patient(models: PredictionModels, profile: Mapping[str, object], mat
     sentences = tuple(s for s in (_sentence(p, times) for p in survival.values()) if s)
     return PatientPrediction(profile, tuple(float(t) for t in times), survival, incidence, incidence_problem,
                              int(mask.sum()), matching_description(profile, match_on, windows, cohort),
-                             tuple(warnings), sentences + _incidence_sentence(incidence, times))
+                             tuple(warnings), sentences + _incidence_sentence(incidence, times),
+                             cumulative_incidence(rfs_time(cohort), competing_cause(cohort)))
 
 
 def _endpoint_prediction(models: PredictionModels, name: str, profile: Mapping[str, object], cohort: pd.DataFrame,
