@@ -46,7 +46,8 @@ def test_brier_and_integrated_brier_against_R(name):
 
 @pytest.mark.parametrize("name", CASES)
 def test_time_dependent_auc_against_R(name):
-    """R: Score(list(model = risk), Hist(time, status) ~ 1, data, times, metrics = "auc", cens.model = "km")$AUC$score."""
+    """R: Score(list(model = risk), Hist(time, status) ~ 1, data, times, metrics = "auc",
+    cens.model = "km")$AUC$score."""
     ref, data, risk = _case(name)
     auc = [time_dependent_auc(data["time"], data["status"], risk[:, k], t) for k, t in enumerate(ref["times"])]
     np.testing.assert_allclose(auc, np.array(ref["auc"], dtype=float), **TOL)

@@ -72,8 +72,9 @@ def _panel_layout(i: int, n_panels: int, x_end: float, y_title: str | None) -> d
     ticks = nice_ticks(x_end, "months", target=8)
     suffix = "" if i == 0 else str(i + 1)
     return {
-        f"xaxis{suffix}": axis(domain=[i * (width + gap), i * (width + gap) + width], range=[-0.02 * x_end, x_end * 1.02],
-                               tickvals=ticks, ticktext=[f"{v:g}" for v in ticks], anchor=f"y{suffix}",
+        f"xaxis{suffix}": axis(domain=[i * (width + gap), i * (width + gap) + width],
+                               range=[-0.02 * x_end, x_end * 1.02], tickvals=ticks,
+                               ticktext=[f"{v:g}" for v in ticks], anchor=f"y{suffix}",
                                title={"text": "Months since HSCT2"}),
         f"yaxis{suffix}": axis(range=[-0.01, 1.02], tickformat=".0%", anchor=f"x{suffix}",
                                title={"text": y_title or ""}, **({"matches": "y"} if i else {})),
@@ -98,12 +99,13 @@ def _panel_title(text: str, x_axis: str) -> dict:
 
 def _footnote(text: str) -> dict:
     return {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
-            "yshift": -58, "showarrow": False, "align": "left", "font": {"size": SMALL_FONT_SIZE, "color": MUTED_COLOUR}}
+            "yshift": -58, "showarrow": False, "align": "left",
+            "font": {"size": SMALL_FONT_SIZE, "color": MUTED_COLOUR}}
 
 
 def prediction_figure(prediction: PatientPrediction, *, title: str = "Patients like this one",
                       subtitle: str | None = None) -> go.Figure:
-    """Predicted OS and RFS for the profile (Cox, 95 % CI) with the Kaplan-Meier curves of the cohort and the matches."""
+    """Predicted OS and RFS for the profile (Cox, 95 % CI) beside the Kaplan-Meier curves of the cohort and matches."""
     endpoints = list(prediction.survival)
     x_end = max(float(p.cohort_km.table["time"].max()) for p in prediction.survival.values())
     traces: list[dict] = []
@@ -135,7 +137,7 @@ def prediction_figure(prediction: PatientPrediction, *, title: str = "Patients l
 
 def incidence_figure(prediction: PatientPrediction, *,
                      title: str = "Relapse and non-relapse mortality for this profile") -> go.Figure:
-    """The profile's predicted relapse and NRM incidence (cause-specific Cox) over the cohort's Aalen-Johansen curves."""
+    """The profile's predicted relapse and NRM incidence (cause-specific Cox) over the cohort's Aalen-Johansen ones."""
     cohort_cif = prediction.cohort_incidence
     x_end = float(cohort_cif.last_time)
     traces: list[dict] = []
