@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.analyses.validation import MODEL_NAMES, VALIDATION_ENDPOINTS, ValidationError, validate_models
+from analysis.analyses.validation import VALIDATION_ENDPOINTS, ValidationError, validate_models
 from analysis.figures.validation import calibration_figure
 from analysis.stats.cox.design import DesignError
-from analysis.text import escape_markdown
+from analysis.text import count, escape_markdown
 from ui.controls import stop_if_empty
 from ui.figures import show_figure
 from ui.links import persist
@@ -55,10 +55,13 @@ if stopped is not None and result is None:
     st.warning(f"The cross-validation was stopped after {stopped[0]} of {stopped[1]} fits (Stop, or a control "
                "changed while it ran). Press **Run cross-validation** to start it again.")
 if result is None:
-    fits = 3 * (folds * int(repeats) + 1)
-    st.caption(f"{fits} model fits on {view.n} patients. Relapse and NRM are not validated here: with a competing "
-               "event, 1 − Kaplan-Meier is not a patient's risk.")
-    if st.button("Run cross-validation", type="primary", key=f"{PAGE}.run"):
+    start = st.empty()
+    with start.container():
+        st.caption(f"{3 * (folds * int(repeats) + 1)} model fits on {count(view.n, 'patient')}. Relapse and NRM "
+                   "are not validated here: with a competing event, 1 − Kaplan-Meier is not a patient's risk.")
+        run = st.button("Run cross-validation", type="primary", key=f"{PAGE}.run")
+    if run:
+        start.empty()
         try:
             result = run_with_progress(key, lambda progress: validate_models(
                 view.cohort, ep, specs, folds=folds, repeats=int(repeats), seed=int(seed), progress=progress), PAGE)
@@ -73,18 +76,14 @@ st.success(f"{result.n} patients, {result.events} events; {folds} folds × {resu
 for note in result.notes:
     st.info(escape_markdown(note))
 
-table = result.table()
-side = table.pivot(index="Metric", columns="Model", values=["Apparent", "Optimism-corrected"])
-side = side.reindex(columns=[(k, MODEL_NAMES[m]) for m in result.result.models for k in ("Apparent",
-                                                                                         "Optimism-corrected")])
-side.columns = [f"{model}: {kind.lower()}" for kind, model in side.columns]
-side = side.reindex(list(dict.fromkeys(table["Metric"])))
+table, side = result.table(), result.side_by_side()
 st.subheader("Discrimination and accuracy")
-st.dataframe(side.reset_index(), hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.3f") for c in side.columns})
-st.caption(f"C and AUC: 0.5 is chance, 1 a perfect ordering of risks. Integrated Brier score: lower is better; "
-           f"the model without covariates is the reference. τ = {result.design.horizon:.1f} months (5 years, or "
-           "earlier where fewer than 20 % of the patients are still followed).")
+st.dataframe(side, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.3f") for c in side.columns if c != "Metric"})
+st.caption("Corrected: optimism-corrected. Forest: random survival forest; no covariates: Kaplan-Meier for "
+           "everyone. C and AUC: 0.5 is chance, 1 a perfect ordering of risks. Integrated Brier score: lower is "
+           f"better; the model without covariates is the reference. τ = {result.design.horizon:.1f} months "
+           "(5 years, or earlier where fewer than 20 % of the patients are still followed).")
 with st.expander("Every number: training, test, optimism, folds that gave a score"):
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f")

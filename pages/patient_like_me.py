@@ -59,8 +59,7 @@ for name, p in prediction.survival.items():
         st.warning(escape_markdown(f"No {name.upper()} prediction for this profile: {p.problem}"))
 for sentence in prediction.sentences:
     st.markdown(f"> {escape_markdown(sentence)}")
-show_figure(prediction_figure(prediction, subtitle=f"n = {prediction.n_matching} matching patients"),
-            key="patient_prediction")
+show_figure(prediction_figure(prediction), key="patient_prediction")
 
 
 def _landmark_rows() -> pd.DataFrame:

@@ -39,12 +39,14 @@ def stopped_run() -> tuple[int, int] | None:
 def run_with_progress(key: tuple, build: Callable[[Callable[[int, int], None]], T], page: str) -> T:
     """``build(progress)`` under a progress bar with a Stop button; the result is kept for ``key``."""
     record = st.session_state[_RUNNING] = {"done": 0, "total": 0}
-    stop_column, bar_column = st.columns([1, 6])
-    with stop_column:
-        st.button("Stop", key=f"{page}.stop", icon=":material/stop_circle:",
-                  help="Stops the cross-validation after the fit that is running.")
-    with bar_column:
-        bar = st.progress(0.0, text="Starting the cross-validation …")
+    holder = st.empty()
+    with holder.container():
+        stop_column, bar_column = st.columns([1, 6], vertical_alignment="center")
+        with stop_column:
+            st.button("Stop", key=f"{page}.stop", icon=":material/stop_circle:",
+                      help="Stops the cross-validation after the fit that is running.")
+        with bar_column:
+            bar = st.progress(0.0, text="Starting the cross-validation …")
 
     def progress(done: int, total: int) -> None:
         record.update(done=done, total=total)
@@ -52,6 +54,5 @@ def run_with_progress(key: tuple, build: Callable[[Callable[[int, int], None]], 
 
     result = session_memo(MEMO, key, lambda: build(progress), size=4)
     st.session_state.pop(_RUNNING, None)
-    bar.empty()
-    stop_column.empty()
+    holder.empty()
     return result

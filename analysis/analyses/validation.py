@@ -34,6 +34,7 @@ from analysis.text import landmark_label
 
 VALIDATION_ENDPOINTS = ("os", "rfs")
 MODEL_NAMES = {"cox": "Cox model", "forest": "Random survival forest", "null": "No covariates (Kaplan-Meier)"}
+SHORT_NAMES = {"cox": "Cox", "forest": "Forest", "null": "No covariates"}
 #: τ is 5 years, or where fewer than this share of the patients are still followed.
 HORIZON_AT_RISK = 0.2
 CALIBRATION_MONTHS = 24.0
@@ -93,6 +94,16 @@ class ModelValidation:
             "Apparent": s["apparent"], "Optimism": s["optimism"], "Optimism-corrected": s["corrected"],
             "Cross-validated": s["test"], "Folds": [f"{a} of {b}" for a, b in zip(s["folds"], s["of"], strict=True)],
         })
+
+    def side_by_side(self) -> pd.DataFrame:
+        """Metric, then apparent and optimism-corrected per model: ``"Cox: apparent"``, ``"Cox: corrected"``, ..."""
+        s = self.result.summary
+        out = pd.DataFrame({"Metric": list(dict.fromkeys(metric_label(m, self.design.horizon) for m in s["metric"]))})
+        for model in self.result.models:
+            rows = s[s["model"] == model]
+            out[f"{SHORT_NAMES[model]}: apparent"] = rows["apparent"].to_numpy()
+            out[f"{SHORT_NAMES[model]}: corrected"] = rows["corrected"].to_numpy()
+        return out
 
 
 def validate_models(cohort: pd.DataFrame, endpoint_name: str, specs: Sequence[CovariateSpec], *, folds: int = 5,

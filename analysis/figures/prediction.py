@@ -87,8 +87,8 @@ def _layout(height: int, title: str, subtitle: str | None, annotations: list[dic
     if subtitle:
         block["subtitle"] = {"text": subtitle, "font": {"size": FONT_SIZE - 1}}
     return {**LAYOUT_STYLE, "height": height, "title": block, "annotations": annotations, "hovermode": "closest",
-            "margin": {"l": 80, "r": 30, "t": 130 if subtitle else 106, "b": 90},
-            "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.07, "yanchor": "bottom",
+            "margin": {"l": 80, "r": 30, "t": 150 if subtitle else 126, "b": 90},
+            "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.08, "yanchor": "bottom",
                        "font": {"size": FONT_SIZE - 1}}}
 
 
@@ -123,7 +123,7 @@ def prediction_figure(prediction: PatientPrediction, *, title: str = "Patients l
             traces.append(_km_trace(p.matching_km, f"Matching patients (Kaplan-Meier, n = {p.matching_km.n})",
                                     MATCHING, x, y, first, 2.5))
         if p.curve is not None:
-            traces.extend(_predicted_traces(p.curve.table, "Predicted for this profile (Cox model, 95 % CI)", x, y,
+            traces.extend(_predicted_traces(p.curve.table, "Predicted for this profile (Cox, 95 % CI)", x, y,
                                             first, x_end))
         else:
             annotations.append({"text": "No prediction:<br>see the message above", "xref": f"{x} domain",

@@ -38,7 +38,8 @@ def calibration_figure(validation: ModelValidation, *, title: str | None = None)
         layout[f"xaxis{suffix}"] = axis(domain=[i * (width + gap), i * (width + gap) + width], range=[-0.02, 1.02],
                                         tickformat=".0%", anchor=y, title={"text": "Predicted risk"})
         layout[f"yaxis{suffix}"] = axis(range=[-0.02, 1.04], tickformat=".0%", anchor=x,
-                                        title={"text": "Observed risk (Kaplan-Meier)" if i == 0 else ""})
+                                        title={"text": "Observed risk (Kaplan-Meier)" if i == 0 else "",
+                                               "standoff": 6})
         traces.append({"type": "scatter", "x": [0, 1], "y": [0, 1], "mode": "lines", "xaxis": x, "yaxis": y,
                        "line": {"color": "#aaaaaa", "dash": "dash", "width": 1.5}, "hoverinfo": "skip",
                        "showlegend": False})
@@ -69,6 +70,6 @@ def calibration_figure(validation: ModelValidation, *, title: str | None = None)
     layout.update(LAYOUT_STYLE, height=480, annotations=annotations, hovermode="closest",
                   title={"text": f"<b>{heading}</b>", "x": 0.01, "xanchor": "left", "font": {"size": TITLE_FONT_SIZE},
                          "y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 12}},
-                  margin={"l": 80, "r": 30, "t": 110, "b": 100},
+                  margin={"l": 100, "r": 30, "t": 110, "b": 100},
                   legend={"orientation": "h", "x": 0, "y": 1.08, "yanchor": "bottom", "font": {"size": FONT_SIZE - 1}})
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
