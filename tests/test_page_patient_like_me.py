@@ -27,8 +27,8 @@ def _texts(at) -> str:
     return " ".join(e.value for kind in (at.info, at.warning, at.caption, at.markdown) for e in kind)
 
 
-def _os_text(cohort, profile: dict, months: float = 12.0) -> str:
-    """The page's 1-year OS for the profile, recomputed from fit_cox + predict_survival."""
+def _os_text(cohort, profile: dict, months: float = 24.0) -> str:
+    """The page's OS at ``months`` for the profile, recomputed from fit_cox + predict_survival."""
     frame = cohort.assign(age_group=age_group(cohort["age_years"], 10))
     specs = [covariate_spec(frame, c, standard_reference=True) for c in PAPER_OS]
     model = fit_cox(frame, "followup_months", "death", specs)
@@ -57,7 +57,7 @@ def test_page_shows_the_predictions_for_the_typical_patient(at, demo_cohort):
     assert escape_markdown(_os_text(demo_cohort, profile)) in sentence
     table = at.dataframe[0].value
     assert list(table["Endpoint"]) == ["OS"] * 3 + ["RFS"] * 3
-    assert table["Predicted (95 % CI)"].iloc[0] == _os_text(demo_cohort, profile)
+    assert table["Predicted (95 % CI)"].iloc[0] == _os_text(demo_cohort, profile, 12.0)
 
 
 def test_a_new_profile_changes_the_prediction_and_the_link(at, demo_cohort):

@@ -82,8 +82,9 @@ def test_predictions_are_the_estimators_own(cohort, models):
     np.testing.assert_allclose(p.incidence.at([24])["cif1"], cif["cif1"])
     assert p.survival["os"].matching_km.n == p.n_matching == int((cohort["lineage"] == profile["lineage"]).sum())
     assert p.survival["rfs"].cohort_km.n == len(cohort)
-    row = expected.iloc[0]
-    assert survival_text(row["survival"], row["lower"], row["upper"]) in p.sentences[0]
+    first, second = (survival_text(r["survival"], r["lower"], r["upper"]) for _, r in expected.iloc[:2].iterrows())
+    assert first.replace("(", "(95 % CI ") + " at 1 year" in p.sentences[0]
+    assert second + " at 2 years" in p.sentences[0]
     assert p.sentences[0].startswith("Predicted overall survival for this profile")
     assert "Predicted relapse incidence" in p.sentences[-1]
     pd.testing.assert_frame_equal(p.cohort_incidence.cif_at([24]),

@@ -13,7 +13,7 @@ dropped when the data change), keyed by the cohort's filters and every setting.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -25,7 +25,7 @@ MEMO = "model_validation"
 _RUNNING = "_validation_running"
 
 
-def kept_result(key: tuple) -> object | None:
+def kept_result(key: tuple) -> Any:
     """This session's finished result for ``key``, if any (without computing it)."""
     return st.session_state.get(_MEMO, {}).get(MEMO, {}).get(key)
 

@@ -134,8 +134,9 @@ def clean_profile(cohort: pd.DataFrame, raw: Mapping[str, object]) -> dict[str, 
 def with_derived(profile: Mapping[str, object], age_cut: float) -> dict[str, object]:
     """The profile with its ``age_group`` at the age cut, as the cohort has it."""
     out = dict(profile)
-    if out.get("age_years") is not None:
-        out["age_group"] = age_group(pd.Series([float(out["age_years"])]), age_cut).iloc[0]  # type: ignore[arg-type]
+    age = out.get("age_years")
+    if isinstance(age, int | float):
+        out["age_group"] = age_group(pd.Series([float(age)], dtype=float), age_cut).iloc[0]
     return out
 
 
@@ -144,7 +145,8 @@ def default_window(values: pd.Series) -> float:
     x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     if len(x) == 0:
         return 0.0
-    half = float(np.subtract(*np.percentile(x, [75, 25]))) / 2
+    q25, q75 = np.percentile(x, [25, 75])
+    half = float(q75 - q25) / 2
     return float(f"{half:.2g}") if half > 0 else 0.0
 
 
@@ -238,7 +240,7 @@ def predict_patient(models: PredictionModels, profile: Mapping[str, object], mat
     return PatientPrediction(profile, tuple(float(t) for t in times), survival, incidence, incidence_problem,
                              int(mask.sum()), matching_description(profile, match_on, windows, cohort),
                              tuple(warnings), sentences + _incidence_sentence(incidence, times),
-                             cumulative_incidence(rfs_time(cohort), competing_cause(cohort)))
+                             cumulative_incidence(rfs_time(cohort), competing_cause(cohort)))  # type: ignore[arg-type]
 
 
 def _endpoint_prediction(models: PredictionModels, name: str, profile: Mapping[str, object], cohort: pd.DataFrame,
@@ -324,20 +326,28 @@ def _endpoint_word(name: str) -> str:
 
 
 def _sentence(prediction: EndpointPrediction, times: Sequence[float]) -> str:
+    """``"Predicted overall survival for this profile: 82.3 % (95 % CI 69.2–97.9) at 1 year, 74.2 % (57.7–95.5)
+    at 2 years and ..."``."""
     if prediction.curve is None:
         return ""
     what = {"os": "overall survival", "rfs": "relapse-free survival"}[prediction.endpoint]
-    parts = []
-    for row in prediction.at.itertuples(index=False):
-        parts.append(f"{survival_text(row.survival, row.lower, row.upper)} at {landmark_label(row.time)}")
-    return f"Predicted {what} for this profile: {join_words(parts)} (95 % CI in brackets)."
+    at = prediction.at
+    parts = [f"{survival_text(s, lo, hi)} at {landmark_label(t)}" for t, s, lo, hi in
+             zip(*(at[c].to_numpy(dtype=float) for c in ("time", "survival", "lower", "upper")), strict=True)]
+    if parts and "(" in parts[0]:
+        parts[0] = parts[0].replace("(", "(95 % CI ", 1)
+    return f"Predicted {what} for this profile: {join_words(parts)}."
 
 
 def _incidence_sentence(incidence: PredictedIncidence | None, times: Sequence[float]) -> tuple[str, ...]:
     if incidence is None:
         return ()
     at = incidence.at(times)
-    relapse = join_words([f"{percent(r.cif1)} at {landmark_label(r.time)}" for r in at.itertuples(index=False)])
-    nrm = join_words([f"{percent(r.cif2)} at {landmark_label(r.time)}" for r in at.itertuples(index=False)])
-    return (f"Predicted relapse incidence: {relapse}; non-relapse mortality: {nrm} "
+    t = at["time"].to_numpy(dtype=float)
+
+    def words(column: str) -> str:
+        return join_words([f"{percent(v)} at {landmark_label(m)}"
+                           for m, v in zip(t, at[column].to_numpy(dtype=float), strict=True)])
+
+    return (f"Predicted relapse incidence: {words('cif1')}; non-relapse mortality: {words('cif2')} "
             "(cause-specific Cox models, no confidence interval).",)

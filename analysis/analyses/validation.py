@@ -29,7 +29,7 @@ from analysis.cohort.model import ENDPOINT_NAMES, LANDMARK_MONTHS, CohortError, 
 from analysis.stats.cox.design import CovariateSpec, build_design
 from analysis.stats.cross_validation import CrossValidation, ValidationDesign, cross_validate
 from analysis.stats.prediction_metrics import calibration_groups
-from analysis.stats.survival_models import CoxLearner, ForestLearner, NullLearner, coarsen_times
+from analysis.stats.survival_models import CoxLearner, ForestLearner, Learner, NullLearner, coarsen_times
 from analysis.text import landmark_label
 
 VALIDATION_ENDPOINTS = ("os", "rfs")
@@ -133,7 +133,7 @@ def validate_models(cohort: pd.DataFrame, endpoint_name: str, specs: Sequence[Co
         raise ValidationError("there are no events among these patients")
     plan = ValidationDesign(folds=folds, repeats=repeats, seed=seed, auc_times=tuple(LANDMARK_MONTHS),
                             horizon=horizon(time), calibration_time=CALIBRATION_MONTHS)
-    learners = [CoxLearner.for_design(design), ForestLearner(), NullLearner()]
+    learners: list[Learner] = [CoxLearner.for_design(design), ForestLearner(), NullLearner()]
     result = cross_validate(time, event, design.matrix, learners, plan, progress=progress, should_stop=should_stop)
     return ModelValidation(endpoint_name, len(time), int(event.sum()), tuple(design.names), result,
                            _calibration(result, time, event), tuple(_notes(result, time, event, design.notes)))

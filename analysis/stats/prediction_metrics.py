@@ -69,7 +69,7 @@ class CensoringSurvival:
         return np.concatenate(([1.0], self.survival))[i]
 
 
-def brier_scores(time: np.ndarray, event: np.ndarray, risk: np.ndarray, times: Sequence[float],
+def brier_scores(time: np.ndarray, event: np.ndarray, risk: np.ndarray, times: Sequence[float] | np.ndarray,
                  censoring: CensoringSurvival | None = None) -> np.ndarray:
     """IPCW Brier score at each of ``times`` for predicted event probabilities ``risk`` (n × len(times)).
 
@@ -91,7 +91,8 @@ def brier_scores(time: np.ndarray, event: np.ndarray, risk: np.ndarray, times: S
     return np.where(g_times > 0, out, np.nan)
 
 
-def integrated_brier_score(times: Sequence[float], brier: Sequence[float], tau: float) -> float:
+def integrated_brier_score(times: Sequence[float] | np.ndarray, brier: Sequence[float] | np.ndarray,
+                           tau: float) -> float:
     """∫_0^τ BS(t) dt / τ with BS a step function on ``times`` (0 before the first), as ``Score``'s ``ibs``."""
     x = np.concatenate(([0.0], np.asarray(times, dtype=float)))
     y = np.concatenate(([0.0], np.asarray(brier, dtype=float)))
@@ -212,7 +213,7 @@ def calibration_groups(time: np.ndarray, event: np.ndarray, risk: np.ndarray, t:
     tt, ee, r = np.asarray(time, dtype=float)[ok], np.asarray(event).astype(int)[ok], r[ok]
     cuts = np.unique(np.quantile(r, np.linspace(0, 1, groups + 1)[1:-1])) if len(r) else np.array([])
     group = np.searchsorted(cuts, r, side="left")
-    rows = []
+    rows: list[dict[str, float]] = []
     for g in np.unique(group):
         member = group == g
         km = fit_kaplan_meier(tt[member], ee[member])

@@ -50,7 +50,8 @@ class FittedModel(Protocol):
 
 
 class Learner(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def fit(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, seed: int = 0) -> FittedModel: ...
 

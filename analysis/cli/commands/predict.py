@@ -85,8 +85,9 @@ def _values(prediction: PatientPrediction, endpoint: str) -> list[dict]:
         p = prediction.survival[endpoint]
         if p.curve is None:
             raise CohortError(f"no prediction for this profile: {p.problem}")
-        return [{"time": float(r.time), "survival": json_number(r.survival), "lower": json_number(r.lower),
-                 "upper": json_number(r.upper)} for r in p.at.itertuples(index=False)]
+        columns = ("time", "survival", "lower", "upper")
+        return [dict(zip(columns, (json_number(v) for v in row), strict=True))
+                for row in p.at[list(columns)].to_numpy(dtype=float)]
     if prediction.incidence is None:
         raise CohortError(f"no prediction for this profile: {prediction.incidence_problem}")
     column = "cif1" if endpoint == "relapse" else "cif2"
