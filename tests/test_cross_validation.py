@@ -131,3 +131,19 @@ def test_forest_times_are_rounded_only_beyond_the_limit():
     coarse, rounded = coarsen_times(time, event, limit=50)
     assert rounded and len(np.unique(coarse)) <= 50
     assert np.all(coarse >= time) and np.all(np.diff(coarse) >= 0)  # rounded up, order kept
+
+
+def test_forest_predictions_equal_scikit_survivals_own():
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.normal(size=400), rng.integers(0, 2, 400)])
+    time = np.round(rng.exponential(10 * np.exp(-0.5 * x[:, 0])), 1) + 0.1
+    event = rng.random(400) < 0.7
+    fitted = ForestLearner(trees=15).fit(time, event, x, seed=3)
+    np.testing.assert_allclose(fitted.risk(x), fitted.forest.predict(x), rtol=1e-12)
+    times = [0.01, 1.0, 5.0, 20.0, 1e4]
+    curves = fitted.forest.predict_survival_function(x, return_array=True)
+    at = np.column_stack([curves[:, np.searchsorted(fitted.forest.unique_times_, t, side="right") - 1]
+                          if t >= fitted.forest.unique_times_[0] else np.ones(len(x)) for t in times])
+    np.testing.assert_allclose(fitted.survival(x, times), at, atol=1e-14)
+    again = ForestLearner(trees=15).fit(time, event, x, seed=3)
+    np.testing.assert_array_equal(fitted.risk(x), again.risk(x))  # the seed fixes the forest
