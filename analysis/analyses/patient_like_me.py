@@ -62,16 +62,20 @@ class PredictionModels:
     """The Cox models of one cohort and spec: ``models[endpoint]`` or the reason in ``problems[endpoint]``.
 
     Endpoints: ``os``, ``rfs``, and the cause-specific ``relapse`` and ``nrm``.
+    ``cohort_km[endpoint]`` (OS, RFS) and ``cohort_incidence`` (relapse, NRM):
+    the whole cohort's Kaplan-Meier and Aalen-Johansen curves, the same for every profile.
     """
 
     specs: tuple[CovariateSpec, ...]
     models: dict[str, CoxModel]
     problems: dict[str, str]
     cohort: pd.DataFrame = field(repr=False)
+    cohort_km: dict[str, KaplanMeier] = field(repr=False, default_factory=dict)
+    cohort_incidence: CumulativeIncidence | None = field(repr=False, default=None)
 
 
 def fit_prediction_models(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> PredictionModels:
-    """OS, RFS, relapse and NRM models with the same covariates; never raises for bad data."""
+    """OS, RFS, relapse and NRM models with the same covariates; a model that cannot be fitted gives its reason."""
     models: dict[str, CoxModel] = {}
     problems: dict[str, str] = {}
     for name in ("os", "rfs", "relapse", "nrm"):
@@ -82,7 +86,13 @@ def fit_prediction_models(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) 
             models[name] = cox_model(cohort, name, specs)
         except (CoxFitError, DesignError, CohortError) as err:
             problems[name] = str(err)
-    return PredictionModels(tuple(specs), models, problems, cohort)
+    km = {}
+    for name in SURVIVAL_ENDPOINTS:
+        if name != "os" or has_overall_survival(cohort):
+            ep = endpoint(cohort, name)
+            km[name] = fit_kaplan_meier(ep.time, ep.event, label="all")
+    incidence = cumulative_incidence(rfs_time(cohort), competing_cause(cohort))  # type: ignore[arg-type]
+    return PredictionModels(tuple(specs), models, problems, cohort, km, incidence)
 
 
 # ------------------------------------------------------------------ the profile
@@ -232,21 +242,18 @@ def predict_patient(models: PredictionModels, profile: Mapping[str, object], mat
     profile = dict(profile)
     mask = matching_mask(cohort, profile, match_on, windows)
     matched = cohort.loc[mask]
-    survival = {name: _endpoint_prediction(models, name, profile, cohort, matched, times)
-                for name in SURVIVAL_ENDPOINTS if name != "os" or has_overall_survival(cohort)}
+    survival = {name: _endpoint_prediction(models, name, profile, matched, times) for name in models.cohort_km}
     incidence, incidence_problem = _incidence(models, profile)
     warnings = _support_warnings(models, profile, int(mask.sum()), match_on)
     sentences = tuple(s for s in (_sentence(p, times) for p in survival.values()) if s)
     return PatientPrediction(profile, tuple(float(t) for t in times), survival, incidence, incidence_problem,
                              int(mask.sum()), matching_description(profile, match_on, windows, cohort),
                              tuple(warnings), sentences + _incidence_sentence(incidence, times),
-                             cumulative_incidence(rfs_time(cohort), competing_cause(cohort)))  # type: ignore[arg-type]
+                             models.cohort_incidence)  # type: ignore[arg-type]
 
 
-def _endpoint_prediction(models: PredictionModels, name: str, profile: Mapping[str, object], cohort: pd.DataFrame,
+def _endpoint_prediction(models: PredictionModels, name: str, profile: Mapping[str, object],
                          matched: pd.DataFrame, times: Sequence[float]) -> EndpointPrediction:
-    ep = endpoint(cohort, name)
-    cohort_km = fit_kaplan_meier(ep.time, ep.event, label="all")
     matching_km = None
     if len(matched):
         m = endpoint(matched, name)
@@ -259,7 +266,7 @@ def _endpoint_prediction(models: PredictionModels, name: str, profile: Mapping[s
             problem = str(err)
     at = curve.survival_at(times) if curve is not None else pd.DataFrame(columns=["time", "survival", "lower",
                                                                                      "upper"])
-    return EndpointPrediction(name, curve, problem, at, cohort_km, matching_km)
+    return EndpointPrediction(name, curve, problem, at, models.cohort_km[name], matching_km)
 
 
 def _incidence(models: PredictionModels, profile: Mapping[str, object]) -> tuple[PredictedIncidence | None, str | None]:

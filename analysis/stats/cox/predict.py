@@ -97,35 +97,50 @@ def design_rows(design: Design, frame: pd.DataFrame) -> np.ndarray:
     a numeric value enters per unit, or as 1/0 against its cut. Raises
     :class:`DesignError` naming a missing value or an unknown level.
     """
-    out = np.zeros((len(frame), design.matrix.shape[1]))
+    columns = dict.fromkeys(design.terms["covariate"])
+    return _rows(design, {c: frame[c].tolist() for c in columns if c in frame.columns}, len(frame))
+
+
+def design_row(design: Design, profile: Mapping[str, object]) -> np.ndarray:
+    """One profile (column -> value) as a row of the fitted design; see :func:`design_rows`."""
+    return _rows(design, {c: [v] for c, v in profile.items()}, 1)[0]
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float | np.floating) and np.isnan(value))
+
+
+def _level(value: object) -> str:
+    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    return level_label(value) if numeric else str(value)
+
+
+def _rows(design: Design, values: Mapping[str, list], n: int) -> np.ndarray:
+    out = np.zeros((n, design.matrix.shape[1]))
     specs = {s.column: s for s in design.specs}
-    for column in dict.fromkeys(design.terms["covariate"]):
+    terms = design.terms
+    for column in dict.fromkeys(terms["covariate"]):
         spec = specs[column]
-        if column not in frame.columns or frame[column].isna().any():
+        given = values.get(column)
+        if given is None or any(_missing(v) for v in given):
             raise DesignError(f"the profile has no value for {spec.name}")
-        values = frame[column]
         cols = design.columns_of(column)
         if spec.categorical:
-            text = values.map(level_label) if pd.api.types.is_numeric_dtype(values) else values.astype(str)
+            text = [_level(v) for v in given]
             known = set(design.levels.loc[design.levels["covariate"] == column, "level"])
             unknown = sorted(set(text) - known)
             if unknown:
                 raise DesignError(f"{spec.name} = {unknown[0]} does not occur among the patients the model "
                                   "was fitted on")
             for j in cols:
-                out[:, j] = (text == design.terms["level"].iloc[j]).to_numpy(dtype=float)
+                out[:, j] = [t == terms["level"].iloc[j] for t in text]
         else:
             try:
-                x = pd.to_numeric(values).to_numpy(dtype=float)
+                x = np.asarray(given, dtype=float)
             except (TypeError, ValueError) as err:
                 raise DesignError(f"{spec.name} must be a number") from err
             out[:, cols[0]] = x if spec.cut is None else (x >= float(spec.cut)).astype(float)
     return out
-
-
-def design_row(design: Design, profile: Mapping[str, object]) -> np.ndarray:
-    """One profile (column -> value) as a row of the fitted design; see :func:`design_rows`."""
-    return design_rows(design, pd.DataFrame([dict(profile)]))[0]
 
 
 def baseline_hazard(model: CoxModel) -> BaselineHazard:
