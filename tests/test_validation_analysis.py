@@ -8,8 +8,8 @@ import pytest
 from analysis.analyses.models import covariate_spec
 from analysis.analyses.validation import ValidationError, horizon, metric_label, validate_models
 from analysis.cohort.model import age_group
-from analysis.stats.prediction_metrics import calibration_groups
 from analysis.stats.kaplan_meier import fit_kaplan_meier
+from analysis.stats.prediction_metrics import calibration_groups
 
 
 @pytest.fixture(scope="module")
