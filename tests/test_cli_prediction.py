@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from analysis.analyses.models import covariate_spec
 from analysis.analyses.patient_like_me import fit_prediction_models, predict_patient
 from analysis.cli import main
+from tests.test_cli import _run
 
 PROFILE = "age_years=12,sex=male,lineage=T-ALL,atg=no"
-
-
-def _run(capsys, *args: str):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    try:
-        return code, json.loads(out), err
-    except json.JSONDecodeError:
-        return code, out, err
 
 
 def test_predict_with_covariates_equals_the_analysis(capsys, demo_cohort):
