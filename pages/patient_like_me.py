@@ -58,7 +58,7 @@ for name, p in prediction.survival.items():
     if p.problem:
         st.warning(escape_markdown(f"No {name.upper()} prediction for this profile: {p.problem}"))
 for sentence in prediction.sentences:
-    st.markdown(f"> {escape_markdown(sentence)}")
+    st.markdown(escape_markdown(sentence))
 show_figure(prediction_figure(prediction), key="patient_prediction")
 
 
@@ -78,6 +78,7 @@ def _landmark_rows() -> pd.DataFrame:
                     *matching.iloc[i][["survival", "lower", "upper"]]),
                 f"All filtered patients (n = {view.n})": survival_text(*everyone.iloc[i][["survival", "lower",
                                                                                            "upper"]]),
+                "At risk (all filtered)": int(everyone.iloc[i]["n_at_risk"]),
             })
     return pd.DataFrame(rows)
 

@@ -28,6 +28,9 @@ PREDICTED, COHORT, MATCHING = "#0072B2", "#7a7a7a", "#D55E00"
 RELAPSE, NRM = "#D55E00", "#009E73"
 PANEL_TITLES = {"os": "Overall survival", "rfs": "Relapse-free survival"}
 _HEIGHT = 520
+#: Curves are drawn faded where fewer than this many patients are still followed.
+FADE_BELOW = 5
+FADED_OPACITY = 0.35
 
 
 def _steps(time: np.ndarray, *values: np.ndarray, start: Sequence[float], x_end: float) -> tuple[np.ndarray, ...]:
@@ -38,14 +41,35 @@ def _steps(time: np.ndarray, *values: np.ndarray, start: Sequence[float], x_end:
     return (t[keep], *(v[keep] for v in out))
 
 
-def _km_trace(km: KaplanMeier, name: str, colour: str, x: str, y: str, show: bool, width: float,
-              dash: str = "solid") -> dict:
+def _fade_at(time: np.ndarray, n_risk: np.ndarray) -> float:
+    """The first time with fewer than :data:`FADE_BELOW` patients still followed (inf: never)."""
+    below = np.flatnonzero(n_risk < FADE_BELOW)
+    return float(time[below[0]]) if len(below) else np.inf
+
+
+def _with_fading(trace: dict, fade_at: float) -> list[dict]:
+    """The line solid up to ``fade_at`` and faded after it (both parts share the point at ``fade_at``)."""
+    x = np.asarray(trace["x"])
+    if not np.isfinite(fade_at) or fade_at >= x[-1]:
+        return [trace]
+    i = int(np.searchsorted(x, fade_at, side="right"))
+    solid = {**trace, "x": x[:i], "y": np.asarray(trace["y"])[:i]}
+    faded = {**trace, "x": x[i - 1:], "y": np.asarray(trace["y"])[i - 1:], "showlegend": False,
+             "opacity": FADED_OPACITY}
+    if "customdata" in trace:
+        solid["customdata"], faded["customdata"] = trace["customdata"][:i], trace["customdata"][i - 1:]
+    return [solid, faded]
+
+
+def _km_traces(km: KaplanMeier, name: str, colour: str, x: str, y: str, show: bool, width: float,
+               dash: str = "solid") -> list[dict]:
     tab = km.table
     t, s = _steps(tab["time"].to_numpy(float), tab["survival"].to_numpy(float), start=[1.0], x_end=np.inf)
-    return {"type": "scatter", "x": t, "y": s, "mode": "lines", "name": name, "legendgroup": name,
-            "showlegend": show, "xaxis": x, "yaxis": y, "line": {"color": colour, "width": width, "shape": "hv",
-                                                                  "dash": dash},
-            "hovertemplate": f"{name}<br>%{{x:.1f}} months: %{{y:.1%}}<extra></extra>"}
+    trace = {"type": "scatter", "x": t, "y": s, "mode": "lines", "name": name, "legendgroup": name,
+             "showlegend": show, "xaxis": x, "yaxis": y,
+             "line": {"color": colour, "width": width, "shape": "hv", "dash": dash},
+             "hovertemplate": f"{name}<br>%{{x:.1f}} months: %{{y:.1%}}<extra></extra>"}
+    return _with_fading(trace, _fade_at(tab["time"].to_numpy(float), tab["n_at_risk"].to_numpy()))
 
 
 def _predicted_traces(table, name: str, x: str, y: str, show: bool, x_end: float) -> list[dict]:
@@ -55,14 +79,14 @@ def _predicted_traces(table, name: str, x: str, y: str, show: bool, x_end: float
     lo, hi = np.where(np.isnan(lo), s, lo), np.where(np.isnan(hi), s, hi)
     common = {"type": "scatter", "x": t, "xaxis": x, "yaxis": y, "legendgroup": name, "hoverinfo": "skip",
               "showlegend": False, "mode": "lines"}
-    custom = np.column_stack([lo, hi])
+    line = {**common, "y": s, "name": name, "showlegend": show, "customdata": np.column_stack([lo, hi]),
+            "hoverinfo": None, "line": {"color": PREDICTED, "width": 3.5, "shape": "hv"},
+            "hovertemplate": f"{name}<br>%{{x:.1f}} months: %{{y:.1%}}<br>95 % CI %{{customdata[0]:.1%}}–"
+                             "%{customdata[1]:.1%}<extra></extra>"}
     return [
         {**common, "y": lo, "line": {"width": 0, "shape": "hv"}},
         {**common, "y": hi, "line": {"width": 0, "shape": "hv"}, "fill": "tonexty", "fillcolor": rgba(PREDICTED, 0.18)},
-        {**common, "y": s, "name": name, "showlegend": show, "customdata": custom, "hoverinfo": None,
-         "line": {"color": PREDICTED, "width": 3.5, "shape": "hv"},
-         "hovertemplate": f"{name}<br>%{{x:.1f}} months: %{{y:.1%}}<br>95 % CI %{{customdata[0]:.1%}}–"
-                          "%{customdata[1]:.1%}<extra></extra>"},
+        *_with_fading(line, _fade_at(table["time"].to_numpy(float), table["n_risk"].to_numpy())),
     ]
 
 
@@ -87,7 +111,7 @@ def _layout(height: int, title: str, subtitle: str | None, annotations: list[dic
     if subtitle:
         block["subtitle"] = {"text": subtitle, "font": {"size": FONT_SIZE - 1}}
     return {**LAYOUT_STYLE, "height": height, "title": block, "annotations": annotations, "hovermode": "closest",
-            "margin": {"l": 80, "r": 30, "t": 150 if subtitle else 126, "b": 90},
+            "margin": {"l": 80, "r": 30, "t": 150 if subtitle else 126, "b": 100},
             "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.08, "yanchor": "bottom",
                        "font": {"size": FONT_SIZE - 1}}}
 
@@ -99,7 +123,7 @@ def _panel_title(text: str, x_axis: str) -> dict:
 
 def _footnote(text: str) -> dict:
     return {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
-            "yshift": -58, "showarrow": False, "align": "left",
+            "yshift": -64, "showarrow": False, "align": "left",
             "font": {"size": SMALL_FONT_SIZE, "color": MUTED_COLOUR}}
 
 
@@ -117,11 +141,11 @@ def prediction_figure(prediction: PatientPrediction, *, title: str = "Patients l
         first = i == 0
         layout_axes.update(_panel_layout(i, len(endpoints), x_end, "Probability" if first else None))
         annotations.append(_panel_title(PANEL_TITLES[name], x))
-        traces.append(_km_trace(p.cohort_km, f"All filtered patients (Kaplan-Meier, n = {p.cohort_km.n})", COHORT,
-                                x, y, first, 2.0, "dot"))
+        traces.extend(_km_traces(p.cohort_km, f"All filtered patients (Kaplan-Meier, n = {p.cohort_km.n})", COHORT,
+                                 x, y, first, 2.0, "dot"))
         if p.matching_km is not None:
-            traces.append(_km_trace(p.matching_km, f"Matching patients (Kaplan-Meier, n = {p.matching_km.n})",
-                                    MATCHING, x, y, first, 2.5))
+            traces.extend(_km_traces(p.matching_km, f"Matching patients (Kaplan-Meier, n = {p.matching_km.n})",
+                                     MATCHING, x, y, first, 2.5))
         if p.curve is not None:
             traces.extend(_predicted_traces(p.curve.table, "Predicted for this profile (Cox, 95 % CI)", x, y,
                                             first, x_end))
@@ -129,8 +153,9 @@ def prediction_figure(prediction: PatientPrediction, *, title: str = "Patients l
             annotations.append({"text": "No prediction:<br>see the message above", "xref": f"{x} domain",
                                 "yref": f"{y} domain", "x": 0.5, "y": 0.5, "showarrow": False,
                                 "font": {"size": FONT_SIZE, "color": MUTED_COLOUR}})
-    annotations.append(_footnote("Shaded: pointwise 95 % CI of the prediction (log scale, as R survfit). "
-                                 f"Matching: {prediction.matching}."))
+    annotations.append(_footnote("Shaded: pointwise 95 % CI of the prediction (log scale, as R survfit). Faded: "
+                                 f"fewer than {FADE_BELOW} patients still followed.<br>Matching: "
+                                 f"{prediction.matching}."))
     layout = {**_layout(_HEIGHT, title, subtitle, annotations), **layout_axes}
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
@@ -163,5 +188,5 @@ def incidence_figure(prediction: PatientPrediction, *,
               "xaxis": axis(range=[-0.02 * x_end, x_end * 1.02], tickvals=ticks, ticktext=[f"{v:g}" for v in ticks],
                             title={"text": "Months since HSCT2"}),
               "yaxis": axis(range=[-0.01, 1.02], tickformat=".0%", title={"text": "Cumulative incidence"})}
-    layout["margin"] = {**layout["margin"], "t": 100, "b": 110}
+    layout["margin"] = {**layout["margin"], "t": 126, "b": 120}
     return go.Figure({"data": traces, "layout": layout}, _validate=False)

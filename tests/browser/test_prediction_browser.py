@@ -43,10 +43,10 @@ def test_patient_like_me_draws_the_predictions_and_keeps_the_profile_in_the_link
 
 
 def test_an_out_of_support_profile_is_flagged(page: Page, app_url, wait_for_app, screenshot):
-    _open(page, app_url, "patient_like_me?patient_like_me.profile.age_years=2&patient_like_me.profile.lineage=T-ALL"
+    _open(page, app_url, "patient_like_me?patient_like_me.profile.age_years=25&patient_like_me.profile.lineage=T-ALL"
           "&patient_like_me.profile.donor=haplo&patient_like_me.match=lineage,donor,sex", wait_for_app)
     text = _main_text(page)
-    assert "Out of support" in text and "fewer than 5" in text
+    assert "Out of support" in text and "fewer than 5" in text and "lies outside the values" in text
     screenshot(page, "patient-like-me-out-of-support")
 
 
