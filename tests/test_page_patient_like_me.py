@@ -14,6 +14,7 @@ from analysis.stats.cox.fit import fit_cox
 from analysis.stats.cox.predict import predict_survival
 from analysis.text import escape_markdown, survival_text
 from tests.apptest_support import empty_cohort_query
+from tests.test_page_data import TRANSPLANT, _upload
 from ui.state import ActiveData, DataSource
 
 PAGE = "patient_like_me"
@@ -139,3 +140,31 @@ def test_data_without_vital_status_after_relapse_predict_rfs_only(open_app, demo
     assert not at.exception
     assert list(at.dataframe[0].value["Endpoint"].unique()) == ["RFS"]
     assert not any("overall survival" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("file_name", ["bmt.sav", "cgvhd.xlsx"])
+def test_both_pages_run_on_public_transplant_data(open_app, file_name):
+    """scikit-survival's public transplant data (cause-coded bmt without OS after relapse; cgvhd), mapped in the UI."""
+    at = _upload(open_app("data"), file_name, (TRANSPLANT / file_name).read_bytes())
+    mapping = TRANSPLANT / f"{file_name.split('.')[0]}.mapping.json"
+    at.file_uploader(key="data_mapping_file").set_value((mapping.name, mapping.read_bytes(), "application/json")).run()
+    at.button(key="data_use").click().run()
+    at.switch_page(f"pages/{PAGE}.py")
+    at.run()
+    assert any("Choose at least one covariate" in i.value for i in at.info)  # no covariate of the paper's model
+    first = at.multiselect(key=f"{PAGE}.covariates.os").options[0]
+    at.multiselect(key=f"{PAGE}.covariates.os").set_value([first]).run()
+    assert not at.exception, at.exception[0].message
+    assert set(at.dataframe[0].value["Endpoint"]) == ({"OS", "RFS"} if file_name.startswith("cgvhd") else {"RFS"})
+    assert len(at.get("plotly_chart")) == 2
+    at.switch_page("pages/model_validation.py")
+    at.run()
+    endpoint = at.radio(key="model_validation.endpoint").value
+    at.multiselect(key=f"model_validation.covariates.{endpoint}").set_value([first]).run()
+    at.selectbox(key="model_validation.folds").set_value(3)
+    at.number_input(key="model_validation.repeats").set_value(1)
+    at.run()
+    at.button(key="model_validation.run").click()
+    at.run(timeout=180)
+    assert not at.exception, at.exception[0].message
+    assert at.dataframe[0].value.shape == (6, 7)
