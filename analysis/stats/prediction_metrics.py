@@ -126,11 +126,14 @@ def time_dependent_auc(time: np.ndarray, event: np.ndarray, risk: np.ndarray, t:
 
 
 def uno_concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray, tau: float | None = None,
-                    censoring: CensoringSurvival | None = None) -> float:
+                    censoring: CensoringSurvival | None = None, *, left_limit: bool = False) -> float:
     """Uno's C up to ``tau`` (higher risk, earlier event), pairs weighted by 1 / G(T_i)².
 
     Equals scikit-survival's ``concordance_index_ipcw(y, y, risk, tau)`` (the
     censoring distribution estimated on the same data), with risk ties exact.
+    ``left_limit=True`` weights by 1 / G(T_i-)² instead, as R's
+    ``survival::concordance(y ~ risk, timewt = "n/G2", reverse = TRUE, ymax = tau)``
+    does (equal to it where event and censoring times are not tied).
     NaN without a comparable pair. O(n log² n).
     """
     t = np.asarray(time, dtype=float)
@@ -148,7 +151,7 @@ def uno_concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray, tau: 
     same_time_equal = _index_within(_pair_key(np.unique(ts, return_inverse=True)[1], rs) * 2 + ds)
     use = ds & (ts < (np.inf if tau is None else tau))
     with np.errstate(divide="ignore"):
-        w = np.where(use, 1.0 / g.at(ts) ** 2, 0.0)
+        w = np.where(use, 1.0 / (g.before(ts) if left_limit else g.at(ts)) ** 2, 0.0)
     comparable = np.arange(len(ts)) - same_time_deaths
     tied = equal - same_time_equal
     denominator = float(np.sum(w * comparable))

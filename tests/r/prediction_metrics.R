@@ -12,8 +12,8 @@
 #         metrics = c("auc", "brier"), summary = "ibs", cens.model = "km", se.fit = FALSE,
 #         null.model = FALSE)          # censoring: reverse Kaplan-Meier (prodlim) on the same data
 #   and Uno's concordance survival::concordance(Surv(time, status) ~ lp, timewt = "n/G2",
-#   reverse = TRUE, ymax = tau) for comparison (scikit-survival's concordance_index_ipcw is the
-#   reference of the tests).
+#   reverse = TRUE, ymax = tau), which weights the pairs by 1 / G(T_i-)^2 (the pages follow
+#   scikit-survival's concordance_index_ipcw, 1 / G(T_i)^2; the tests check both).
 
 suppressPackageStartupMessages({
   library(survival)
