@@ -37,10 +37,10 @@ def run(args: argparse.Namespace, cohort: pd.DataFrame) -> dict:
     specs = specs_from_options(cohort, chosen, split_list(args.categorical), standard_reference=True)
     v = validate_models(cohort, args.endpoint, specs, folds=args.folds, repeats=args.repeats, seed=args.seed,
                         progress=_progress)
-    metrics = [{"model": r.model, "model_name": MODEL_NAMES[r.model], "metric": r.metric,
-                "apparent": json_number(r.apparent), "optimism": json_number(r.optimism),
-                "corrected": json_number(r.corrected), "cross_validated": json_number(r.test),
-                "folds": int(r.folds), "of": int(r.of)} for r in v.result.summary.itertuples(index=False)]
+    metrics = [{"model": str(r["model"]), "model_name": MODEL_NAMES[str(r["model"])], "metric": str(r["metric"]),
+                "apparent": json_number(r["apparent"]), "optimism": json_number(r["optimism"]),
+                "corrected": json_number(r["corrected"]), "cross_validated": json_number(r["test"]),
+                "folds": int(r["folds"]), "of": int(r["of"])} for r in v.result.summary.to_dict(orient="records")]
     calibration = [{k: (json_number(val) if isinstance(val, float) else val) for k, val in row.items()}
                    for row in v.calibration.to_dict(orient="records")]
     d = v.design
