@@ -45,6 +45,8 @@ PAGES = [
     st.Page("pages/survival.py", title="Survival", icon=":material/monitoring:", url_path="survival"),
     st.Page("pages/relapse.py", title="Relapse", icon=":material/replay:", url_path="relapse"),
     st.Page("pages/risk_factors.py", title="Risk factors", icon=":material/forest:", url_path="risk_factors"),
+    st.Page("pages/patient_like_me.py", title="Patient like me", icon=":material/person:", url_path="patient_like_me"),
+    st.Page("pages/model_validation.py", title="Model validation", icon=":material/rule:", url_path="model_validation"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
 ]
 
