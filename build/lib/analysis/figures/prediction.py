@@ -1,0 +1,42 @@
+"""Predicted cumulative incidence for a covariate profile, over the observed curve of the matching patients.
+
+The observed curve (Aalen-Johansen, CI band) is drawn first; the Fine-Gray and
+the cause-specific predictions are lines without bands (model-based, for one
+profile). The risk table gives the matching patients and, for the model lines,
+all patients of the models (they are fitted on everyone).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from analysis.analyses.competing_regression import CAUSE_CODES, ProfilePrediction
+from analysis.figures.cif import cif_curve
+from analysis.figures.curves import Curve, curve_figure
+
+TITLES = {"relapse": "Cumulative incidence of relapse", "nrm": "Non-relapse mortality"}
+
+
+def _model_curve(name: str, table, everyone) -> Curve:
+    """A model's prediction, held after its last event time up to the end of follow-up."""
+    t = np.append(table["time"].to_numpy(float), everyone.last_time)
+    estimate = table["cif"].to_numpy(float)
+    return Curve(label=name, time=t, estimate=np.append(estimate, estimate[-1]), lower=None, upper=None,
+                 at_risk=everyone.n_at_risk, censor_times=np.empty(0), start=0.0)
+
+
+def prediction_figure(prediction: ProfilePrediction, *, time_unit: str = "months") -> go.Figure:
+    """The observed curve of the matching patients and both models' predictions for the profile."""
+    code = CAUSE_CODES[prediction.cause]
+    curves = []
+    if prediction.observed is not None:
+        curves.append(cif_curve(prediction.observed, code, "Observed"))
+    for name, table in (("Fine-Gray", prediction.fine_gray), ("CSC", prediction.cause_specific)):
+        if table is not None and len(table):
+            curves.append(_model_curve(name, table, prediction.everyone))
+    title = TITLES[prediction.cause]
+    return curve_figure(curves, y_title=title, title=f"{title} predicted for: {prediction.matched}",
+                        subtitle="Observed: the matching patients (Aalen-Johansen, 95 % CI). Lines: predicted "
+                                 "by Fine-Gray and by the cause-specific Cox models (CSC), fitted on all patients",
+                        time_unit=time_unit, x_max=float(prediction.everyone.last_time), fade_below=None)
