@@ -23,6 +23,8 @@ from analysis.analyses.post_transplant import (
 )
 from analysis.analyses.risk_factors import analyse_risk_factors
 from analysis.analyses.survival_summaries import (
+    MIN_AT_RISK,
+    NICE_HORIZONS,
     conditional_comparison,
     default_horizon,
     nonproportional_rmst,
@@ -236,11 +238,14 @@ def test_rmst_and_conditional_survival_by_group_against_R():
         np.testing.assert_array_equal(at["n_at_risk"], r["n_risk"])
 
 
-def test_default_horizon_is_within_every_groups_follow_up():
+def test_default_horizon_keeps_patients_at_risk_in_every_group():
     comparison = compare_by(load_demo_cohort(), "lineage")
     tau = default_horizon(comparison, "os")
-    shortest = min(endpoint(rows, "os").time.max() for _, rows in comparison.groups())
-    assert tau <= shortest and tau in (60, 84, 120)
+    for _, rows in comparison.groups():
+        ep = endpoint(rows, "os")
+        assert (ep.time >= tau).sum() >= MIN_AT_RISK
+    bigger = NICE_HORIZONS[NICE_HORIZONS.index(tau) + 1]
+    assert any((endpoint(rows, "os").time >= bigger).sum() < MIN_AT_RISK for _, rows in comparison.groups())
 
 
 def test_rmst_is_offered_for_the_factors_whose_hazards_are_not_proportional():

@@ -28,7 +28,7 @@ from analysis.stats.conditional import ConditionalSurvival, conditional_kaplan_m
 from analysis.stats.cox.design import cut_label, level_label
 from analysis.stats.kaplan_meier import KaplanMeier, SurvivalDataError, fit_kaplan_meier
 from analysis.stats.rmst import RestrictedMean, RMSTDifference, restricted_mean, rmst_difference
-from analysis.text import months_text, p_cell, p_value
+from analysis.text import group_text, months_text, p_cell, p_value
 
 #: Horizons offered first (months), the largest one every group is followed to.
 NICE_HORIZONS: tuple[float, ...] = (6, 12, 18, 24, 36, 48, 60, 84, 120, 180, 240)
@@ -47,13 +47,23 @@ def _curves(comparison: Comparison, endpoint_name: str) -> tuple[list[KaplanMeie
     return curves, problems
 
 
+#: The suggested horizon keeps at least this many patients at risk in every group.
+MIN_AT_RISK = 5
+
+
 def default_horizon(comparison: Comparison, endpoint_name: str) -> float:
-    """The largest "round" horizon within every group's follow-up (the shortest group's last time)."""
+    """The largest "round" horizon at which every group still has ``MIN_AT_RISK`` patients at risk.
+
+    Failing that, the largest round horizon within every group's follow-up (or the shortest follow-up).
+    """
     curves, _ = _curves(comparison, endpoint_name)
     if not curves:
         return 12.0
     shortest = min(float(km.table["time"].max()) for km in curves)
     fitting = [h for h in NICE_HORIZONS if h <= shortest]
+    supported = [h for h in fitting if all(km.n_at_risk([h])[0] >= MIN_AT_RISK for km in curves)]
+    if supported:
+        return supported[-1]
     return fitting[-1] if fitting else max(round(shortest, 1), 0.1)
 
 
@@ -72,6 +82,7 @@ class RMSTComparison:
     problems: dict[str, str]
     beyond: tuple[str, ...] = ()
     by: str | None = None
+    curves: tuple[KaplanMeier, ...] = ()
 
     @property
     def table(self) -> pd.DataFrame:
@@ -86,7 +97,7 @@ class RMSTComparison:
         rows = []
         for m in self.means:
             d = diffs.get(m.label)
-            rows.append({"Group": m.label, "n": m.n, "Events": m.events,
+            rows.append({"Group": group_text(m.label), "n": m.n, "Events": m.events,
                          "RMST, months (95 % CI)": f"{m.estimate:.1f} ({m.lower:.1f}–{m.upper:.1f})",
                          "SE": round(m.se, 2),
                          "Difference (95 % CI)": "reference" if d is None else
@@ -101,7 +112,8 @@ def rmst_comparison(comparison: Comparison, endpoint_name: str, tau: float) -> R
     means = tuple(restricted_mean(km, tau) for km in curves)
     differences = tuple(rmst_difference(m, means[0]) for m in means[1:]) if not comparison.overlapping else ()
     beyond = tuple(km.label for km in curves if float(km.table["time"].max()) < tau)
-    return RMSTComparison(endpoint_name, float(tau), means, differences, problems, beyond, comparison.by)
+    return RMSTComparison(endpoint_name, float(tau), means, differences, problems, beyond, comparison.by,
+                          tuple(curves))
 
 
 @dataclass(frozen=True, eq=False)

@@ -412,13 +412,21 @@ def curve_figure(
     layout.update(
         height=area_px + top + 60, template=_TEMPLATE, plot_bgcolor="white", paper_bgcolor="white",
         font={"size": FONT_SIZE, "family": FONT_FAMILY, "color": TEXT_COLOUR}, title=title_block,
-        margin={"l": 90, "r": 30, "t": top, "b": 60}, hovermode="closest", annotations=annotations,
+        margin={"l": _left_margin(curves, risk_table), "r": 30, "t": top, "b": 60}, hovermode="closest",
+        annotations=annotations,
         legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "bottom", "y": 1.01,
                 "x": 0.0, "xanchor": "left", "font": {"size": FONT_SIZE - 1}},
     )
     # Validating ~25 traces costs ~30 ms per rerun; the tests validate the same dicts instead
     # (tests/test_curve_figure.py::test_figure_is_valid_plotly).
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def _left_margin(curves: Sequence[Curve], risk_table: bool) -> int:
+    """Room for the risk table's row labels (bold, ~8 px a character) and the standoff, at least 90 px."""
+    if not risk_table or not curves:
+        return 90
+    return max(90, 8 * max(len(c.label) for c in curves) + 24)
 
 
 def _reference_trace(markers: Sequence[ReferenceMarker], scale: float, unit: str, name: str) -> dict:

@@ -37,6 +37,6 @@ def prediction_figure(prediction: ProfilePrediction, *, time_unit: str = "months
             curves.append(_model_curve(name, table, prediction.everyone))
     title = TITLES[prediction.cause]
     return curve_figure(curves, y_title=title, title=f"{title} predicted for: {prediction.matched}",
-                        subtitle="Observed: the matching patients (Aalen-Johansen, 95 % CI). Lines: predicted "
-                                 "by Fine-Gray and by the cause-specific Cox models (CSC), fitted on all patients",
+                        subtitle="Observed: matching patients (Aalen-Johansen). Models: Fine-Gray, cause-specific Cox "
+                                 "(CSC)",
                         time_unit=time_unit, x_max=float(prediction.everyone.last_time), fade_below=None)

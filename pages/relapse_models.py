@@ -1,0 +1,91 @@
+"""Relapse models: Fine-Gray subdistribution hazards beside cause-specific Cox, and predictions for a profile."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.analyses.competing_regression import CAUSE_EVENTS, competing_regression, predict_profile
+from analysis.figures.forest import forest_figure, forest_table
+from analysis.figures.prediction import prediction_figure
+from analysis.stats.cox.design import DesignError
+from analysis.text import cif_text, escape_markdown, percent
+from ui.cache import session_memo
+from ui.controls import landmark_control, stop_if_empty
+from ui.figures import show_figure
+from ui.links import persist
+from ui.model_controls import covariate_control, covariate_specs
+from ui.profile_controls import profile_control
+from ui.state import get_view
+
+CAUSES = {"relapse": "Relapse (CIR)", "nrm": "Non-relapse mortality"}
+
+view = get_view()
+st.title("Relapse and NRM models")
+st.caption(
+    "Competing-risk regression on the filtered patients, both ways reviewers ask for: Fine-Gray subdistribution "
+    "hazards (numbers equal R `cmprsk::crr`, its robust variance) and cause-specific Cox models (Efron ties, "
+    "the competing event censored, as `coxph`). Time from HSCT2 to relapse or death without relapse."
+)
+stop_if_empty(view)
+
+top = st.columns([1, 3])
+with top[0]:
+    persist("relapse_models.cause", "relapse", list(CAUSES))
+    cause = st.radio("Event of interest", list(CAUSES), key="relapse_models.cause", format_func=CAUSES.get,
+                     help="Relapse: death without relapse competes. NRM: relapse competes.")
+with top[1]:
+    chosen = covariate_control(view, "relapse_models", cause)
+with st.expander("Reference levels and numeric covariates", expanded=False):
+    specs = covariate_specs(view, "relapse_models", chosen)
+
+result = session_memo("relapse_models", (view.filters, cause, tuple(specs)),
+                      lambda: competing_regression(view.cohort, cause, specs))
+
+with st.expander("Which question does each model answer?", expanded=True):
+    for question in result.questions:
+        st.markdown(question)
+for name, problem in result.problems.items():
+    st.warning(f"{name}: cannot be fitted. {escape_markdown(problem)}")
+for warning in result.warnings:
+    st.warning(escape_markdown(warning))
+
+if result.models:
+    event = CAUSE_EVENTS[cause]
+    fig = forest_figure(forest_table(result.models, order=chosen),
+                        title=f"{CAUSES[cause]}: subdistribution and cause-specific hazard ratios",
+                        subtitle=f"n = {next(iter(result.models.values())).n} patients, "
+                                 f"{next(iter(result.models.values())).events} with {event}")
+    show_figure(fig, key="relapse_models_forest")
+    st.caption("Dark squares: Fine-Gray sHR (how many); open circles: cause-specific HR (how fast). Both with "
+               "95 % CI; the Fine-Gray CI uses crr's robust (sandwich) variance.")
+    st.dataframe(result.statistics(), hide_index=True, width="stretch")
+
+# ------------------------------------------------------------------ prediction for a profile
+st.subheader("Predicted cumulative incidence for a patient profile")
+if not result.models:
+    st.stop()
+st.caption("Choose a profile: both models predict its cumulative incidence, drawn over the Aalen-Johansen curve "
+           "of the filtered patients who share its factors (R `predict.crr`; `riskRegression::predictRisk` on "
+           "`CSC`, product-limit).")
+profile = profile_control(view, "relapse_models", specs)
+times = landmark_control("relapse_models.times", "Months for the table",
+                         help="Predicted and observed cumulative incidence at these times after HSCT2.")
+try:
+    prediction = session_memo("relapse_models.prediction", (view.filters, cause, tuple(specs),
+                                                            tuple(sorted(profile.items()))),
+                              lambda: predict_profile(result, view.cohort, profile))
+except DesignError as err:
+    st.warning(f"No prediction for this profile: {escape_markdown(err)}")
+    st.stop()
+for note in prediction.notes:
+    st.info(escape_markdown(note))
+show_figure(prediction_figure(prediction), key="relapse_models_prediction")
+at = prediction.at(times)
+table = {"Month": [f"{t:g}" for t in at["time"]], "Fine-Gray": at["fine_gray"].map(percent),
+         "Cause-specific Cox": at["cause_specific"].map(percent)}
+if prediction.observed is not None:
+    risk = prediction.observed.n_at_risk(at["time"])
+    table[f"Observed ({prediction.observed.n} matching)"] = [
+        cif_text(c, lo, hi, n) for c, lo, hi, n in
+        zip(at["observed"], at["observed_lower"], at["observed_upper"], risk, strict=True)]
+st.dataframe(table, hide_index=True, width="stretch")

@@ -1,0 +1,33 @@
+"""Restricted mean survival time tables, shared by the RMST & conditional view and the Risk factors page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.analyses.survival_summaries import RMSTComparison, nonproportional_rmst, rmst_caption
+from analysis.cohort.model import label
+from analysis.text import escape_markdown
+from ui.cache import session_memo
+
+
+def show_rmst(result: RMSTComparison, *, heading: str | None = None) -> None:
+    """The RMST table of a comparison, the differences' caption, and what rests on extrapolation."""
+    if heading:
+        st.markdown(heading)
+    for group, problem in result.problems.items():
+        st.warning(f"{escape_markdown(group)}: {escape_markdown(problem)}")
+    st.dataframe(result.format_table(), hide_index=True, width="stretch")
+    st.caption(escape_markdown(rmst_caption(result)) + ". RMST = area under the Kaplan-Meier curve to the "
+               "horizon (R `print(survfit(...), rmean = τ)`); differences from the first group, 95 % CI, z test.")
+    if result.beyond:
+        st.info(f"Followed for less than {result.tau:g} months: {escape_markdown(', '.join(result.beyond))}. "
+                "Their curve is carried on at its last value (as R does), so their RMST is partly extrapolated.")
+
+
+def nonproportional_section(view, analysis) -> None:
+    """Where cox.zph rejects proportional hazards: the RMST by level of each such factor, as the summary to report."""
+    found = session_memo("risk_factors.rmst", (view.filters, analysis.endpoint, analysis.specs),
+                         lambda: nonproportional_rmst(view.cohort, analysis))
+    for result in found:
+        show_rmst(result, heading=f"**Hazards not proportional for {escape_markdown(label(result.by))}**: restricted "
+                                  f"mean survival to {result.tau:g} months, the summary to report instead of the HR")
