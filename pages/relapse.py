@@ -108,7 +108,7 @@ reference = published_median_relapse_months(published_targets()) if view.is_unfi
 try:
     hist = timing_histogram(comparison.frame, order=result.groups, bin_width=bin_width)
 except TimingError as err:
-    st.info(sentence(err))
+    st.info(sentence(str(err)))
 else:
     for note in hist.notes:
         st.info(note)
@@ -126,7 +126,7 @@ if "months_hsct1_to_relapse" in view.full:
         hist1 = timing_histogram(comparison.frame, interval=HSCT1_TO_RELAPSE, order=result.groups,
                                  bin_width=bin_width)
     except TimingError as err:
-        st.info(sentence(err))
+        st.info(sentence(str(err)))
     else:
         show_figure(timing_figure(hist1, mode=mode, scale=scale), key="relapse_timing_hsct1")
         st.caption("Shaded: relapse within 6 months of HSCT1 (early relapse), a known risk factor for HSCT2.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import streamlit as st
 
 from analysis.analyses.risk_factors import analyse_risk_factors, subgroup_effects, subgroup_factors
@@ -9,6 +11,7 @@ from analysis.cohort.model import ENDPOINT_NAMES, label
 from analysis.cohort.published import published_hazard_ratios
 from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table
 from analysis.stats.cox.design import DesignError
+from analysis.stats.cox.fit import CoxModel
 from ui.cache import published_targets, session_memo
 from ui.centres import centre_section
 from ui.controls import stop_if_empty
@@ -56,7 +59,7 @@ else:
         st.warning(warning)
     if result.needs_penalty and not firth:
         st.info("Tick **Firth-penalized fit** under the options for finite estimates.")
-    models = {"Multivariable": model}
+    models: dict[str, CoxModel | dict[str, CoxModel]] = {"Multivariable": model}
     if show_uni:
         models["Univariable"] = result.univariable
     table = forest_table(models, order=chosen)
@@ -121,4 +124,4 @@ else:
             show_figure(sub_fig, key="risk_subgroups")
             for row in effects.interaction.itertuples(index=False):
                 if row.note:
-                    st.caption(f"{label(row.by)}: {row.note}")
+                    st.caption(f"{label(cast(str, row.by))}: {cast(str, row.note)}")

@@ -64,7 +64,7 @@ with st.expander("Figure and test options", expanded=False):
         unit = st.radio("Time axis in", UNITS, key="survival.unit", horizontal=True)
         persist("survival.ci", "log-log", list(CONF_TYPES))
         conf_type = st.selectbox("Confidence interval scale", list(CONF_TYPES), key="survival.ci",
-                                 format_func=CI_LABELS.get)
+                                 format_func=lambda c: CI_LABELS[c])
     with col2:
         persist("survival.band", True)
         ci_band = st.checkbox("Show confidence bands", key="survival.band")
@@ -75,7 +75,8 @@ with st.expander("Figure and test options", expanded=False):
                                      max_value=100, step=1, key="survival.fade")
     with col3:
         persist("survival.test", "logrank", list(WEIGHTS))
-        weights = st.selectbox("Test weights", list(WEIGHTS), key="survival.test", format_func=WEIGHT_LABELS.get,
+        weights = st.selectbox("Test weights", list(WEIGHTS), key="survival.test",
+                               format_func=lambda w: WEIGHT_LABELS[w],
                                help="Fleming-Harrington G(p, q): weights S(t−)^p (1 − S(t−))^q of the "
                                     "pooled Kaplan-Meier. FH(0, 0) is the log-rank test, FH(1, 0) R's "
                                     "survdiff(rho = 1).")

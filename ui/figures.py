@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 #: The camera button of every figure saves a slide-ready PNG (3× the screen resolution).
-FIGURE_CONFIG = {
+FIGURE_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "toImageButtonOptions": {"format": "png", "scale": 3},
 }

@@ -11,6 +11,8 @@ Widget keys (for ``AppTest``):
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -48,7 +50,9 @@ def options(full: pd.DataFrame) -> FilterOptions:
     return st.session_state["_filter_options"]
 
 
-def _narrower(chosen, bounds) -> bool:
+def _narrower(chosen: tuple[float, float] | None,
+              bounds: tuple[float, float] | None) -> TypeGuard[tuple[float, float]]:
+    """Whether a range was chosen and it is narrower than ``bounds``."""
     return bool(chosen and bounds and (chosen[0] > bounds[0] or chosen[1] < bounds[1]))
 
 

@@ -11,6 +11,7 @@ in a cache shared between users, never on disk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -77,7 +78,7 @@ def get_view() -> View:
         _hand_over_to_frame()
 
 
-def _hand_over_to_frame() -> None:
+def _hand_over_to_frame() -> NoReturn:
     """Rerun through ``dashboard.py`` when a page was started without its frame.
 
     On a fresh server, a share link that opens a page directly (``/survival?...``)

@@ -86,8 +86,8 @@ def _interval_times(rows: pd.DataFrame, interval: str) -> np.ndarray:
         values = rows.loc[rows["relapse"] == 1, "relapse_months"]
     else:
         values = rows["months_hsct1_to_relapse"]
-    values = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    return values[np.isfinite(values) & (values >= 0)]
+    times = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    return times[np.isfinite(times) & (times >= 0)]
 
 
 def timing_histogram(

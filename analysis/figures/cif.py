@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,8 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
                                                   "font": {"size": FONT_SIZE}}]})
     gap = 0.04 if panels > 1 else 0.0
     width = (1 - gap * (panels - 1)) / panels
-    traces, layout, titles = [], {}, []
+    traces, titles = [], []
+    layout: dict[str, Any] = {}
     for col, group in enumerate(states, start=1):
         table = _thinned(group, max_time, max_points)
         suffix = "" if col == 1 else str(col)

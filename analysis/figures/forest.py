@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -56,8 +57,8 @@ def forest_table(models: Mapping[str, CoxModel | Mapping[str, CoxModel]],
     """
     covs: list[str] = list(order) if order is not None else []
     for value in models.values():
-        for m in (value.values() if isinstance(value, Mapping) else [value]):
-            covs += [c for c in dict.fromkeys(m.design.terms["covariate"]) if c not in covs]
+        for model in (value.values() if isinstance(value, Mapping) else [value]):
+            covs += [c for c in dict.fromkeys(model.design.terms["covariate"]) if c not in covs]
     rows: list[dict] = []
     position = 0
     for cov in covs:
@@ -74,11 +75,12 @@ def forest_table(models: Mapping[str, CoxModel | Mapping[str, CoxModel]],
         rows.append({"row": position, "label": _term_label(owner, cov), "kind": "header", "covariate": cov})
         position += 1
         for lvl in levels.sort_values("is_reference", ascending=False).itertuples(index=False):
+            level = cast(str, lvl.level)
             for name, m in fits.items():
                 if lvl.is_reference:
                     rows.append({"row": position, "label": f"{lvl.level}", "kind": "reference", "covariate": cov,
-                                 "level": lvl.level, "n": _level_n(m, cov, lvl.level), "model": name, "hr": 1.0,
-                                 "events": _level_events(m, cov, lvl.level), "estimable": True, "note": "reference"})
+                                 "level": lvl.level, "n": _level_n(m, cov, level), "model": name, "hr": 1.0,
+                                 "events": _level_events(m, cov, level), "estimable": True, "note": "reference"})
                 else:
                     rows.append(_estimate_row(position, f"{lvl.level}", "level", cov, lvl.level, m, name, lvl.term))
             position += 1
@@ -104,20 +106,20 @@ def _level_members(m: CoxModel | None, cov: str, level: str) -> np.ndarray | Non
     return d.matrix[:, d.names.index(lv["term"].iloc[0])] == 1
 
 
-def _level_n(m: CoxModel, cov: str, level: str) -> float:
+def _level_n(m: CoxModel | None, cov: str, level: str) -> float:
     members = _level_members(m, cov, level)
     return np.nan if members is None else int(members.sum())
 
 
-def _level_events(m: CoxModel, cov: str, level: str) -> float:
+def _level_events(m: CoxModel | None, cov: str, level: str) -> float:
     members = _level_members(m, cov, level)
-    return np.nan if members is None else int(m.event[members].sum())
+    return np.nan if m is None or members is None else int(m.event[members].sum())
 
 
 def _estimate_row(position, text, kind, cov, level, m: CoxModel | None, name, term) -> dict:
     base = {"row": position, "label": text, "kind": kind, "covariate": cov, "level": level, "model": name}
     s = m.summary.set_index("term") if m is not None else pd.DataFrame()
-    if term not in s.index:
+    if m is None or term not in s.index:
         return {**base, "n": np.nan, "events": np.nan, "hr": np.nan, "lower": np.nan, "upper": np.nan,
                 "p": np.nan, "estimable": False, "note": "not in this model"}
     r = s.loc[term]
@@ -178,7 +180,8 @@ def _header_annotations(models: list[str], cols: _Columns) -> list[dict]:
 
 def _row_annotations(table: pd.DataFrame, models: list[str], cols: _Columns) -> list[dict]:
     out: list[dict] = []
-    for row, group in table.groupby("row", sort=True):
+    for key, group in table.groupby("row", sort=True):
+        row = cast(int, key)
         first = group.iloc[0]
         if first["kind"] == "header":
             out.append(_text(cols.label, row, first["label"], bold=True))
@@ -302,7 +305,7 @@ def published_rows(table: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame
     for pub in published.itertuples(index=False):
         match = levels[(levels["covariate"] == pub.factor) & (levels["level"] == pub.level)]
         if len(match):
-            rows.append({"row": int(match["row"].iloc[0]), "hr": float(pub.hr), "p_text": pub.p_text})
+            rows.append({"row": int(match["row"].iloc[0]), "hr": float(cast(float, pub.hr)), "p_text": pub.p_text})
     return pd.DataFrame(rows, columns=["row", "hr", "p_text"])
 
 
