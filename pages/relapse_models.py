@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.analyses.competing_regression import CAUSE_EVENTS, competing_regression, predict_profile
-from analysis.figures.forest import forest_figure, forest_table
-from analysis.figures.prediction import prediction_figure
+from analysis.figures.prediction import models_forest, prediction_figure
 from analysis.stats.cox.design import DesignError
 from analysis.text import cif_text, escape_markdown, percent
 from ui.cache import session_memo
@@ -51,10 +50,9 @@ for warning in result.warnings:
 
 if result.models:
     event = CAUSE_EVENTS[cause]
-    fig = forest_figure(forest_table(result.models, order=chosen),
-                        title=f"{CAUSES[cause]}: subdistribution and cause-specific hazard ratios",
-                        subtitle=f"n = {next(iter(result.models.values())).n} patients, "
-                                 f"{next(iter(result.models.values())).events} with {event}")
+    first = next(iter(result.models.values()))
+    fig = models_forest(result, order=chosen, title=f"{CAUSES[cause]}: subdistribution and cause-specific hazard "
+                        "ratios", subtitle=f"n = {first.n} patients, {first.events} with {event}")
     show_figure(fig, key="relapse_models_forest")
     st.caption("Dark squares: Fine-Gray sHR (how many); open circles: cause-specific HR (how fast). Both with "
                "95 % CI; the Fine-Gray CI uses crr's robust (sandwich) variance.")

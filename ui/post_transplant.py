@@ -37,7 +37,7 @@ def incidence_section(view: View) -> None:
     left, mid, right = st.columns([2, 2, 3])
     with left:
         persist("gvhd.incidence", endpoints[0], endpoints)
-        which = st.radio("GVHD", endpoints, key="gvhd.incidence", format_func=GVHD_ENDPOINT_NAMES.get)
+        which = st.radio("GVHD", endpoints, key="gvhd.incidence", format_func=lambda e: GVHD_ENDPOINT_NAMES[e])
     with mid:
         comparison = compare_control(view, "gvhd")
     with right:
@@ -80,10 +80,11 @@ def model_controls(view: View, events: Sequence[str]) -> tuple[str, list[str], l
     c1, c2, c3 = st.columns([1, 2, 3])
     with c1:
         persist("gvhd.endpoint", endpoints[0], endpoints)
-        endpoint = st.radio("Endpoint", endpoints, key="gvhd.endpoint", format_func=ENDPOINT_NAMES.get)
+        endpoint = st.radio("Endpoint", endpoints, key="gvhd.endpoint", format_func=lambda e: ENDPOINT_NAMES[e])
     with c2:
         persist("gvhd.events", list(events[:1]), list(events))
-        chosen = st.multiselect("Events after HSCT2", list(events), key="gvhd.events", format_func=EVENT_NAMES.get)
+        chosen = st.multiselect("Events after HSCT2", list(events), key="gvhd.events",
+                                format_func=lambda e: EVENT_NAMES[e])
     with c3:
         specs = _baseline_specs(view, "gvhd.covariates")
     return endpoint, chosen, specs

@@ -36,6 +36,7 @@ def profile_control(view: View, page: str, specs: Sequence[CovariateSpec]) -> di
             else:
                 values = pd.to_numeric(view.full[spec.column], errors="coerce").dropna()
                 low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
-                persist(key, round(float(defaults[spec.column]), 1))
+                start = defaults[spec.column]
+                persist(key, round(float(start), 1) if isinstance(start, int | float) else low)
                 profile[spec.column] = float(st.number_input(name, min_value=low, max_value=high, key=key))
     return profile

@@ -29,5 +29,5 @@ def nonproportional_section(view, analysis) -> None:
     found = session_memo("risk_factors.rmst", (view.filters, analysis.endpoint, analysis.specs),
                          lambda: nonproportional_rmst(view.cohort, analysis))
     for result in found:
-        show_rmst(result, heading=f"**Hazards not proportional for {escape_markdown(label(result.by))}**: restricted "
+        show_rmst(result, heading=f"**Hazards not proportional for {escape_markdown(label(str(result.by)))}**: restricted "
                                   f"mean survival to {result.tau:g} months, the summary to report instead of the HR")

@@ -65,11 +65,11 @@ class CentreAnalysis:
             row = {"term": r.term, "hr": r.hr, "lower": r.lower, "upper": r.upper, "p": r.p}
             if robust is not None:
                 rb = robust.loc[r.term]
-                row.update(robust_lower=rb["lower"], robust_upper=rb["upper"], robust_p=rb["p"])
+                row.update(robust_lower=float(rb["lower"]), robust_upper=float(rb["upper"]), robust_p=float(rb["p"]))
             if strat is not None and r.term in strat.index:
                 st = strat.loc[r.term]
-                row.update(stratified_hr=st["hr"], stratified_lower=st["lower"], stratified_upper=st["upper"],
-                           stratified_p=st["p"])
+                row.update(stratified_hr=float(st["hr"]), stratified_lower=float(st["lower"]),
+                           stratified_upper=float(st["upper"]), stratified_p=float(st["p"]))
             rows.append(row)
         return pd.DataFrame(rows)
 

@@ -64,7 +64,7 @@ class GvhdIncidence:
     endpoint: str
     fits: Mapping[str, CumulativeIncidence]
     empty: tuple[str, ...] = ()
-    test: dict | None = None
+    test: dict[str, float] | None = None
     test_note: str | None = None
     notes: tuple[str, ...] = ()
 

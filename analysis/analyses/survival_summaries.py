@@ -172,8 +172,9 @@ def nonproportional_rmst(cohort: pd.DataFrame, analysis: RiskFactorAnalysis, tau
         if spec.cut is not None:
             by = cut_label(spec.column, spec.cut)
             values = pd.to_numeric(cohort[spec.column], errors="coerce")
-            frame = cohort.assign(**{by: np.where(values.isna(), None, np.where(values >= spec.cut,
-                                                  f"≥ {level_label(spec.cut)}", f"< {level_label(spec.cut)}"))})
+            sides = pd.Series(np.where(values >= spec.cut, f"≥ {level_label(spec.cut)}", f"< {level_label(spec.cut)}"),
+                              index=cohort.index)
+            frame = cohort.assign(**{by: sides.where(values.notna())})
         comparison = compare_by(frame, by)
         horizon = tau if tau is not None else default_horizon(comparison, analysis.endpoint)
         out.append(rmst_comparison(comparison, analysis.endpoint, horizon))

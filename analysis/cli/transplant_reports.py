@@ -153,7 +153,7 @@ def conditional_report(cohort: pd.DataFrame, endpoint: str, given: float, times:
         groups.append({"group": curve.curve.label, "n_at_given": curve.curve.n, "events": curve.curve.events,
                        "at": [{"time": json_number(r.time), "survival": json_number(r.survival),
                                "lower": json_number(r.lower), "upper": json_number(r.upper),
-                               "n_at_risk": int(r.n_at_risk)} for r in rows.itertuples(index=False)]})
+                               "n_at_risk": int(str(r.n_at_risk))} for r in rows.itertuples(index=False)]})
     return {"endpoint": endpoint, "given": given, "groups": groups, "problems": dict(result.problems)}
 
 
@@ -187,7 +187,7 @@ def gvhd_report(cohort: pd.DataFrame, which: str, group: str | None, times: Sequ
             at = fit.cif_at(times)
             at = at[at["cause"] == 1]
             groups.append({"group": g, "n": fit.n, "events": fit.events[1], "competing_deaths": fit.events[2],
-                           "at": [{"time": float(r.time), "cif": json_number(r.cif),
+                           "at": [{"time": json_number(r.time), "cif": json_number(r.cif),
                                    "variance": json_number(r.variance), "lower": json_number(r.lower),
                                    "upper": json_number(r.upper)} for r in at.itertuples()]})
         gray = None if result.test is None else {"statistic": json_number(result.test["statistic"]),

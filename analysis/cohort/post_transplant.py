@@ -141,7 +141,7 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
 
 def _centre_label(value: object) -> object:
     """Centre codes as text: 3 and 3.0 are centre "3"."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and np.isnan(value)):
         return None
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))

@@ -11,9 +11,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from analysis.analyses.competing_regression import CAUSE_CODES, ProfilePrediction
+from collections.abc import Mapping, Sequence
+from typing import cast
+
+from analysis.analyses.competing_regression import CAUSE_CODES, CompetingRegression, ProfilePrediction
 from analysis.figures.cif import cif_curve
 from analysis.figures.curves import Curve, curve_figure
+from analysis.figures.forest import forest_figure, forest_table
+from analysis.stats.cox.fit import CoxModel
 
 TITLES = {"relapse": "Cumulative incidence of relapse", "nrm": "Non-relapse mortality"}
 
@@ -24,6 +29,14 @@ def _model_curve(name: str, table, everyone) -> Curve:
     estimate = table["cif"].to_numpy(float)
     return Curve(label=name, time=t, estimate=np.append(estimate, estimate[-1]), lower=None, upper=None,
                  at_risk=everyone.n_at_risk, censor_times=np.empty(0), start=0.0)
+
+
+def models_forest(result: CompetingRegression, *, title: str, order: Sequence[str] | None = None,
+                  subtitle: str | None = None) -> go.Figure:
+    """Fine-Gray sHR and cause-specific HR side by side in one forest plot."""
+    # forest_table reads design, summary, event and infinite, which a Fine-Gray model has as a Cox model does
+    models = cast("Mapping[str, CoxModel]", result.models)
+    return forest_figure(forest_table(models, order=order), title=title, subtitle=subtitle)
 
 
 def prediction_figure(prediction: ProfilePrediction, *, time_unit: str = "months") -> go.Figure:

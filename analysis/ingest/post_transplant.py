@@ -59,7 +59,12 @@ def read_grades(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def severity_lookup(explicit: Mapping[str, str]) -> dict[str, str]:
     """Value key -> severity: the user's own map first, then the usual words."""
-    lookup = {value_key(word): level for level, words in SEVERITY_SYNONYMS.items() for word in (*words, level)}
+    lookup: dict[str, str] = {}
+    for level, words in SEVERITY_SYNONYMS.items():
+        for word in (*words, level):
+            key = value_key(word)
+            if key is not None:
+                lookup[key] = level
     return {**lookup, **explicit}
 
 

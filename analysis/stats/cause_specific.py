@@ -36,7 +36,7 @@ class CauseSpecificModels:
     models: Mapping[int, CoxModel]
     last_time: float
 
-    def absolute_risk(self, cause: int, rows: np.ndarray, times: Sequence[float]) -> np.ndarray:
+    def absolute_risk(self, cause: int, rows: np.ndarray, times: Sequence[float] | np.ndarray) -> np.ndarray:
         """Cumulative incidence of ``cause`` at ``times`` for design rows (profiles × terms).
 
         Returns (times × profiles); NaN after the last observed time.

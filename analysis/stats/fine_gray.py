@@ -408,10 +408,11 @@ def _terms_without_events(design: Design, event: np.ndarray) -> tuple[str, ...]:
     out: list[str] = []
     x = design.matrix
     for cov, group in design.levels.groupby("covariate", sort=False):
-        cols = design.columns_of(cov)
+        cols = design.columns_of(str(cov))
         in_any = (x[:, cols] == 1).any(axis=1)
         for row in group.itertuples(index=False):
-            members = ~in_any if row.is_reference else x[:, design.names.index(row.term)] == 1
+            term = str(row.term)
+            members = ~in_any if row.is_reference else x[:, int(design.names.index(term))] == 1
             if members.any() and event[members].sum() == 0:
-                out.extend([design.names[j] for j in cols] if row.is_reference else [row.term])
+                out.extend([design.names[j] for j in cols] if row.is_reference else [term])
     return tuple(dict.fromkeys(out))

@@ -80,9 +80,9 @@ class CountingRiskSets:
         frac = (np.arange(len(deaths)) - first[group]) / counts[group]
         stop_order = np.argsort(stop_key, kind="stable")
         start_order = np.argsort(start_key, kind="stable")
-        return cls(start_key, stop_key, group_key, deaths, group, frac, stop_order, start_order,
-                   np.searchsorted(stop_key[stop_order], group_key, side="left"),
-                   np.searchsorted(start_key[start_order], group_key, side="left"))
+        stop_pos = np.asarray(np.searchsorted(stop_key[stop_order], group_key, side="left"))
+        start_pos = np.asarray(np.searchsorted(start_key[start_order], group_key, side="left"))
+        return cls(start_key, stop_key, group_key, deaths, group, frac, stop_order, start_order, stop_pos, start_pos)
 
     @property
     def n_groups(self) -> int:
