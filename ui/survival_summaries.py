@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.analyses.risk_factors import RiskFactorAnalysis
 from analysis.analyses.survival_summaries import RMSTComparison, nonproportional_rmst, rmst_caption
 from analysis.cohort.model import label
 from analysis.text import escape_markdown
 from ui.cache import session_memo
+from ui.state import View
 
 
 def show_rmst(result: RMSTComparison, *, heading: str | None = None) -> None:
@@ -24,10 +26,11 @@ def show_rmst(result: RMSTComparison, *, heading: str | None = None) -> None:
                 "Their curve is carried on at its last value (as R does), so their RMST is partly extrapolated.")
 
 
-def nonproportional_section(view, analysis) -> None:
+def nonproportional_section(view: View, analysis: RiskFactorAnalysis) -> None:
     """Where cox.zph rejects proportional hazards: the RMST by level of each such factor, as the summary to report."""
     found = session_memo("risk_factors.rmst", (view.filters, analysis.endpoint, analysis.specs),
                          lambda: nonproportional_rmst(view.cohort, analysis))
     for result in found:
-        show_rmst(result, heading=f"**Hazards not proportional for {escape_markdown(label(str(result.by)))}**: restricted "
-                                  f"mean survival to {result.tau:g} months, the summary to report instead of the HR")
+        name = escape_markdown(label(str(result.by)))
+        show_rmst(result, heading=f"**Hazards not proportional for {name}**: restricted mean survival to "
+                                  f"{result.tau:g} months, the summary to report instead of the HR")

@@ -8,11 +8,11 @@ all patients of the models (they are fitted on everyone).
 
 from __future__ import annotations
 
-import numpy as np
-import plotly.graph_objects as go
-
 from collections.abc import Mapping, Sequence
 from typing import cast
+
+import numpy as np
+import plotly.graph_objects as go
 
 from analysis.analyses.competing_regression import CAUSE_CODES, CompetingRegression, ProfilePrediction
 from analysis.figures.cif import cif_curve
