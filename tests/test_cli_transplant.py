@@ -91,8 +91,10 @@ def test_cox_cluster_and_strata_by_centre_against_R(capsys, tmp_path):
 
 
 def test_centre_options_need_a_centre(capsys):
-    code, _, err = _run(capsys, "cox", "--covariates", "age_group", "--strata", "centre")
+    code, _, err = _run(capsys, "cox", *CGVHD, "--covariates", "dx", "--strata", "centre")
     assert code == 2 and "no centre column" in err
+    code, out, _ = _run(capsys, "cox", "--covariates", "age_group,lineage", "--strata", "centre", "--json")
+    assert code == 0 and out["centres"] == 8 and sum(r["patients"] for r in out["patients_per_centre"]) == 75
     code, _, err = _run(capsys, "cox", "--covariates", "age_group", "--cluster", "donor")
     assert code == 2 and "take the centre field" in err
 
@@ -124,7 +126,9 @@ def test_km_grfs_and_landmark_against_R(capsys):
 
 
 def test_km_grfs_needs_the_gvhd_fields(capsys):
-    code, _, err = _run(capsys, "km", "--endpoint", "grfs")
+    without = ["--data", str(FIXTURES / "transplant" / "cgvhd.tsv"), "--mapping",
+               str(FIXTURES / "transplant" / "cgvhd.mapping.json")]
+    code, _, err = _run(capsys, "km", *without, "--endpoint", "grfs")
     assert code == 2 and "GRFS needs" in err
 
 

@@ -136,6 +136,9 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
             out[time_field] = out[time_field].where(out[event] == 1)
     if CENTRE in out:
         out[CENTRE] = out[CENTRE].map(_centre_label).astype(object)
+    for column in (CENTRE, "cgvhd_severity"):  # missing text as NaN, as read_csv gives it
+        if column in out:
+            out[column] = out[column].where(out[column].notna(), np.nan)
     return out
 
 
