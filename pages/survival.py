@@ -46,7 +46,7 @@ stop_if_empty(view)
 
 # ------------------------------------------------------------------ controls
 endpoints = survival_endpoints(view.full)
-top = st.columns([1, 2, 2])
+top = st.columns([1.4, 2, 2])
 with top[0]:
     persist("survival.endpoint", endpoints[0], endpoints)
     ep_name = st.radio("Endpoint", endpoints, key="survival.endpoint", horizontal=True,

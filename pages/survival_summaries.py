@@ -12,7 +12,7 @@ from analysis.analyses.survival_summaries import (
 )
 from analysis.cohort.model import ENDPOINT_NAMES, survival_endpoints
 from analysis.figures.post_transplant import conditional_figure, rmst_figure
-from analysis.text import escape_markdown, survival_text
+from analysis.text import escape_markdown, group_text, survival_text
 from ui.cache import session_memo
 from ui.controls import compare_control, landmark_control, stop_if_empty
 from ui.figures import show_figure
@@ -34,48 +34,50 @@ stop_if_empty(view)
 endpoints = survival_endpoints(view.full)
 top = st.columns([1, 2])
 with top[0]:
-    persist("summaries.endpoint", endpoints[0], endpoints)
-    ep = st.radio("Endpoint", endpoints, key="summaries.endpoint", format_func=lambda e: e.upper(), horizontal=True,
+    persist("survival_summaries.endpoint", endpoints[0], endpoints)
+    ep = st.radio("Endpoint", endpoints, key="survival_summaries.endpoint", format_func=lambda e: e.upper(),
+                  horizontal=True,
                   help="OS: death. RFS: relapse or death. GRFS: also grade III–IV aGVHD and systemic cGVHD.")
 with top[1]:
-    comparison = compare_control(view, "summaries")
+    comparison = compare_control(view, "survival_summaries")
+groups = (view.filters, view.saved, st.session_state.get("survival_summaries.compare"))
 
 # ------------------------------------------------------------------ RMST
 st.subheader(f"Restricted mean survival time: {ENDPOINT_NAMES[ep]}")
 suggested = default_horizon(comparison, ep)
 horizons = sorted({*NICE_HORIZONS, suggested})
-persist("summaries.tau", suggested, horizons)
-tau = st.select_slider("Horizon τ (months)", horizons, key="summaries.tau",
+persist("survival_summaries.tau", suggested, horizons)
+tau = st.select_slider("Horizon τ (months)", horizons, key="survival_summaries.tau",
                        help="Suggested: the longest round horizon within every group's follow-up.")
-rmst = session_memo("summaries.rmst", (view.filters, view.saved, st.session_state.get("summaries.compare"), ep, tau),
+rmst = session_memo("survival_summaries.rmst", (*groups, ep, tau),
                     lambda: rmst_comparison(comparison, ep, tau))
 if comparison.overlapping:
     st.warning("The saved cohorts share patients: their RMSTs are shown, but no differences (they assume "
                "independent groups).")
 if rmst.curves:
-    show_figure(rmst_figure(rmst, legend_title=comparison.label if comparison.by else None), key="summaries_rmst")
+    show_figure(rmst_figure(rmst, legend_title=comparison.label if comparison.by else None),
+                key="survival_summaries_rmst")
 show_rmst(rmst)
 
 # ------------------------------------------------------------------ conditional survival
 st.subheader("Conditional survival")
 left, right = st.columns(2)
 with left:
-    persist("summaries.given", 12.0, GIVEN)
-    given = st.selectbox("Given alive (and event-free) at", GIVEN, key="summaries.given",
+    persist("survival_summaries.given", 12.0, GIVEN)
+    given = st.selectbox("Given alive (and event-free) at", GIVEN, key="survival_summaries.given",
                          format_func=lambda m: f"{m:g} months")
 with right:
-    times = landmark_control("summaries.times", "Months since HSCT2 for the table",
+    times = landmark_control("survival_summaries.times", "Months since HSCT2 for the table",
                              help="Conditional survival at these times (those after the conditioning month).")
-result = session_memo("summaries.conditional", (view.filters, view.saved, st.session_state.get("summaries.compare"),
-                                                ep, given),
+result = session_memo("survival_summaries.conditional", (*groups, ep, given),
                       lambda: conditional_comparison(comparison, ep, given))
 for group, problem in result.problems.items():
     st.info(f"{escape_markdown(group)}: {escape_markdown(problem)}.")
 if result.curves:
     show_figure(conditional_figure(result, legend_title=comparison.label if comparison.by else None),
-                key="summaries_conditional")
+                key="survival_summaries_conditional")
     at = result.at(times)
-    st.dataframe({"Group": at["group"], "Month": at["time"].map(lambda t: f"{t:g}"),
+    st.dataframe({"Group": at["group"].map(group_text), "Month": at["time"].map(lambda t: f"{t:g}"),
                   "Survival given event-free (95 % CI)": [survival_text(s, lo, hi) for s, lo, hi in
                                                           zip(at["survival"], at["lower"], at["upper"], strict=True)],
                   "At risk": at["n_at_risk"]}, hide_index=True, width="stretch")

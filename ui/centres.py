@@ -43,7 +43,7 @@ def centre_section(view: View, endpoint: str, specs: Sequence[CovariateSpec]) ->
         return
     result = session_memo("risk_factors.centres", (view.filters, endpoint, tuple(specs)),
                           lambda: centre_analysis(view.cohort, endpoint, specs))
-    for warning in result.warnings:
+    for warning in result.warnings_for(how):
         st.warning(escape_markdown(warning))
     for problem in result.problems.values():
         st.warning(f"Cannot be fitted: {escape_markdown(problem)}")

@@ -17,7 +17,7 @@ from analysis.cohort.post_transplant import EVENT_NAMES, GVHD_ENDPOINT_NAMES, av
 from analysis.figures.forest import forest_figure, forest_table
 from analysis.figures.post_transplant import gvhd_figure, landmark_figure
 from analysis.stats.competing_risks import CompetingRisksError
-from analysis.text import cif_text, escape_markdown, hazard_ratio_text, p_value
+from analysis.text import cif_text, escape_markdown, group_text, hazard_ratio_text, p_cell, p_value
 from ui.cache import session_memo
 from ui.controls import compare_control, landmark_control
 from ui.figures import show_figure
@@ -61,7 +61,7 @@ def incidence_section(view: View) -> None:
     for group, fit in result.fits.items():
         at = fit.cif_at(times)
         at = at[at["cause"] == 1]
-        rows.append({"Group": group, "n": fit.n, "GVHD": fit.events[1], "Died without": fit.events[2],
+        rows.append({"Group": group_text(group), "n": fit.n, "GVHD": fit.events[1], "Died without": fit.events[2],
                      **{f"{t:g} months": cif_text(c, lo, hi, n) for t, c, lo, hi, n in
                         zip(at["time"], at["cif"], at["lower"], at["upper"], at["n_at_risk"], strict=True)}})
     st.dataframe(rows, hide_index=True, width="stretch")
@@ -77,10 +77,10 @@ def _baseline_specs(view: View, page_key: str) -> list:
 def model_controls(view: View, events: Sequence[str]) -> tuple[str, list[str], list]:
     """Endpoint, the events as time-dependent covariates, and baseline covariates to adjust for."""
     endpoints = [*survival_endpoints(view.full), "relapse", "nrm"]
-    c1, c2, c3 = st.columns([1, 2, 3])
+    c1, c2, c3 = st.columns([2, 2, 3])
     with c1:
         persist("gvhd.endpoint", endpoints[0], endpoints)
-        endpoint = st.radio("Endpoint", endpoints, key="gvhd.endpoint", format_func=lambda e: ENDPOINT_NAMES[e])
+        endpoint = st.selectbox("Endpoint", endpoints, key="gvhd.endpoint", format_func=lambda e: ENDPOINT_NAMES[e])
     with c2:
         persist("gvhd.events", list(events[:1]), list(events))
         chosen = st.multiselect("Events after HSCT2", list(events), key="gvhd.events",
@@ -119,9 +119,11 @@ def time_dependent_section(view: View, endpoint: str, events: list[str], specs: 
             st.error(warning)
         if result.baseline is not None:
             s = result.baseline.summary
-            st.dataframe({"Term": s["term"], "HR (95 % CI), biased": [
+            names = [f"{result.baseline.design.label_of(c)}: {lvl}" if isinstance(lvl, str) else
+                     result.baseline.design.label_of(c) for c, lvl in zip(s["covariate"], s["level"], strict=True)]
+            st.dataframe({"Term": names, "HR (95 % CI), biased": [
                 hazard_ratio_text(h, lo, hi) for h, lo, hi in zip(s["hr"], s["lower"], s["upper"], strict=True)],
-                "p": s["p"].map(p_value)}, hide_index=True, width="stretch")
+                "p": s["p"].map(p_cell)}, hide_index=True, width="stretch")
 
 
 def landmark_section(view: View, endpoint: str, events: Sequence[str], specs: list) -> None:
@@ -145,6 +147,7 @@ def landmark_section(view: View, endpoint: str, events: Sequence[str], specs: li
         show_figure(landmark_figure(result), key="gvhd_landmark")
     if result.model is not None:
         s = result.model.summary.iloc[0]
-        st.markdown(f"**Cox model from the landmark**: {escape_markdown(s['term'])}: HR "
+        name = f"{EVENT_NAMES[event]} by month {landmark:g}"
+        st.markdown(f"**Cox model from the landmark**: {name[0].upper()}{name[1:]}: HR "
                     f"{hazard_ratio_text(s['hr'], s['lower'], s['upper'])}, {p_value(s['p'])}"
                     + (" (adjusted)" if specs else ""))

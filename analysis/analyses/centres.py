@@ -38,6 +38,7 @@ class CentreAnalysis:
 
     ``per_centre``: centre, patients, events (most patients first).
     ``problems``: why a model could not be fitted (keys "model", "stratified").
+    ``warnings`` apply to both; ``robust_warnings`` / ``stratified_warnings`` to one.
     """
 
     endpoint: str
@@ -47,6 +48,12 @@ class CentreAnalysis:
     stratified: CoxModel | None
     problems: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    robust_warnings: tuple[str, ...] = ()
+    stratified_warnings: tuple[str, ...] = ()
+
+    def warnings_for(self, how: str) -> tuple[str, ...]:
+        """The warnings that apply to the centre-robust (``"cluster"``) or stratified (``"strata"``) model."""
+        return self.warnings + (self.robust_warnings if how == "cluster" else self.stratified_warnings)
 
     @property
     def n_centres(self) -> int:
@@ -82,18 +89,15 @@ def patients_per_centre(cohort: pd.DataFrame, endpoint_name: str) -> pd.DataFram
     return table.sort_values(["patients", "events"], ascending=False).reset_index()
 
 
-def _warnings(per_centre: pd.DataFrame, missing: int) -> list[str]:
-    out = []
-    if missing:
-        out.append(f"{missing} patient(s) without a centre are left out of these models.")
-    if len(per_centre) < FEW_CENTRES:
-        out.append(f"Only {len(per_centre)} centres: the robust variance is estimated from the centres and is "
-                   f"itself unreliable with fewer than about {FEW_CENTRES}.")
+def _warnings(per_centre: pd.DataFrame, missing: int) -> tuple[tuple[str, ...], ...]:
+    """(both models, the robust variance, the stratified model)."""
+    common = (f"{missing} patient(s) without a centre are left out of these models.",) if missing else ()
+    robust = (f"Only {len(per_centre)} centres: the robust variance is estimated from the centres and is "
+              f"itself unreliable with fewer than about {FEW_CENTRES}.",) if len(per_centre) < FEW_CENTRES else ()
     silent = per_centre[per_centre["events"] == 0]
-    if len(silent):
-        out.append(f"{len(silent)} centre(s) without events ({int(silent['patients'].sum())} patients) contribute "
-                   "nothing to the stratified model.")
-    return out
+    stratified = (f"{len(silent)} centre(s) without events ({int(silent['patients'].sum())} patients) contribute "
+                  "nothing to the stratified model.",) if len(silent) else ()
+    return common, robust, stratified
 
 
 def centre_analysis(cohort: pd.DataFrame, endpoint_name: str, specs: Sequence[CovariateSpec]) -> CentreAnalysis:
@@ -120,4 +124,4 @@ def centre_analysis(cohort: pd.DataFrame, endpoint_name: str, specs: Sequence[Co
     except (CoxFitError, DesignError, CohortError) as err:
         problems["stratified"] = str(err)
     return CentreAnalysis(endpoint_name, per_centre, model, robust, stratified, problems,
-                          tuple(_warnings(per_centre, int((~has_centre).sum()))))
+                          *_warnings(per_centre, int((~has_centre).sum())))

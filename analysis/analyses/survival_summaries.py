@@ -14,6 +14,7 @@ Both work on OS, RFS and GRFS, for the groups of a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from analysis.stats.conditional import ConditionalSurvival, conditional_kaplan_m
 from analysis.stats.cox.design import cut_label, level_label
 from analysis.stats.kaplan_meier import KaplanMeier, SurvivalDataError, fit_kaplan_meier
 from analysis.stats.rmst import RestrictedMean, RMSTDifference, restricted_mean, rmst_difference
-from analysis.text import group_text, months_text, p_cell, p_value
+from analysis.text import group_text, p_cell, p_value
 
 #: Horizons offered first (months), the largest one every group is followed to.
 NICE_HORIZONS: tuple[float, ...] = (6, 12, 18, 24, 36, 48, 60, 84, 120, 180, 240)
@@ -47,12 +48,17 @@ def _curves(comparison: Comparison, endpoint_name: str) -> tuple[list[KaplanMeie
     return curves, problems
 
 
-#: The suggested horizon keeps at least this many patients at risk in every group.
+#: The suggested horizon keeps at least this many patients at risk in every group (fewer in a small group).
 MIN_AT_RISK = 5
 
 
+def enough_at_risk(km: KaplanMeier) -> int:
+    """Patients a group must still have at risk at the suggested horizon: 5, or 10 % of a small group (≥ 2)."""
+    return min(MIN_AT_RISK, max(2, math.ceil(0.1 * km.n)))
+
+
 def default_horizon(comparison: Comparison, endpoint_name: str) -> float:
-    """The largest "round" horizon at which every group still has ``MIN_AT_RISK`` patients at risk.
+    """The largest "round" horizon at which every group still has :func:`enough_at_risk` patients at risk.
 
     Failing that, the largest round horizon within every group's follow-up (or the shortest follow-up).
     """
@@ -61,7 +67,7 @@ def default_horizon(comparison: Comparison, endpoint_name: str) -> float:
         return 12.0
     shortest = min(float(km.table["time"].max()) for km in curves)
     fitting = [h for h in NICE_HORIZONS if h <= shortest]
-    supported = [h for h in fitting if all(km.n_at_risk([h])[0] >= MIN_AT_RISK for km in curves)]
+    supported = [h for h in fitting if all(km.n_at_risk([h])[0] >= enough_at_risk(km) for km in curves)]
     if supported:
         return supported[-1]
     return fitting[-1] if fitting else max(round(shortest, 1), 0.1)
@@ -183,7 +189,7 @@ def nonproportional_rmst(cohort: pd.DataFrame, analysis: RiskFactorAnalysis, tau
 
 def rmst_caption(result: RMSTComparison) -> str:
     """One line: "Restricted mean to 24 months; difference T-ALL − B-ALL: −5.2 (−9.1 to −1.3), p = 0.009"."""
-    parts = [f"Restricted mean to {months_text(result.tau)} months"]
+    parts = [f"Restricted mean to {result.tau:g} months"]
     parts += [f"{d.first} − {d.second}: {d.estimate:+.1f} months ({d.lower:+.1f} to {d.upper:+.1f}), "
               f"{p_value(d.p)}" for d in result.differences]
     return "; ".join(parts)

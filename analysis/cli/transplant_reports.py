@@ -104,7 +104,8 @@ def centre_report(cohort: pd.DataFrame, endpoint: str, specs: Sequence[Covariate
     """``cox --cluster centre`` (robust variance) or ``--strata centre`` (stratified model)."""
     result = centre_analysis(cohort, endpoint, specs)
     out: dict = {"endpoint": endpoint, "centres": result.n_centres,
-                 "patients_per_centre": result.per_centre.to_dict("records"), "warnings": list(result.warnings)}
+                 "patients_per_centre": result.per_centre.to_dict("records"),
+                 "warnings": list(result.warnings_for(how))}
     if how == "cluster":
         if result.robust is None or result.model is None:
             raise CoxFitError(result.problems.get("model", "the model cannot be fitted"))

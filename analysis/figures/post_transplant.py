@@ -28,23 +28,24 @@ def gvhd_figure(result: GvhdIncidence, *, legend_title: str | None = None, time_
     if result.test is not None:
         subtitle += " · " + statistic_caption("Gray's test", result.test["statistic"], int(result.test["df"]),
                                               result.test["p"])
-    return curve_figure(curves, y_title=f"Cumulative incidence of {result.title.lower()}",
-                        title=f"Cumulative incidence: {result.title}", subtitle=subtitle, time_unit=time_unit,
-                        legend_title=legend_title)
+    # acute GVHD happens in the first months: the axis shows its first year (chronic GVHD: three years)
+    horizon = 12.0 if result.endpoint.startswith("agvhd") else 36.0
+    last = max(fit.last_time for fit in result.fits.values())
+    return curve_figure(curves, y_title=result.title, title=f"Cumulative incidence: {result.title}",
+                        subtitle=subtitle, time_unit=time_unit, legend_title=legend_title, x_max=min(last, horizon))
 
 
 def landmark_figure(result: LandmarkAnalysis, *, time_unit: str = "months") -> go.Figure:
     """Survival from the landmark of the patients with and without the event by then."""
     name = EVENT_NAMES[result.event]
-    names = {"no": f"No {name} by month {result.landmark:g}", "yes": f"{name[0].upper()}{name[1:]} by month "
-             f"{result.landmark:g}"}
+    names = {"no": f"No {name}", "yes": f"{name[0].upper()}{name[1:]}"}
     curves = [kaplan_meier_curve(km, names[km.label]) for km in result.curves]
-    subtitle = f"{result.n} patients still at risk at month {result.landmark:g}"
+    subtitle = f"{result.n} patients still at risk at month {result.landmark:g}, by {name} by then"
     if result.test is not None:
         subtitle += " · " + statistic_caption("Log-rank", result.test.statistic, result.test.df, result.test.p)
     return curve_figure(curves, y_title=ENDPOINT_NAMES[result.endpoint],
                         title=f"{ENDPOINT_NAMES[result.endpoint]} from the {result.landmark:g}-month landmark",
-                        subtitle=subtitle, x_title=f"Months since month {result.landmark:g}", time_unit=time_unit)
+                        subtitle=subtitle, x_title=f"Time since month {result.landmark:g}", time_unit=time_unit)
 
 
 def conditional_figure(result: ConditionalComparison, *, legend_title: str | None = None,
@@ -55,7 +56,7 @@ def conditional_figure(result: ConditionalComparison, *, legend_title: str | Non
     return curve_figure(curves, y_title=f"{ENDPOINT_NAMES[result.endpoint]} given {event_free}",
                         title=f"{ENDPOINT_NAMES[result.endpoint]} given {event_free} at month {result.given:g}",
                         subtitle="Kaplan-Meier of the patients still at risk at that month",
-                        x_title=f"Months since month {result.given:g}", time_unit=time_unit,
+                        x_title=f"Time since month {result.given:g}", time_unit=time_unit,
                         legend_title=legend_title)
 
 
