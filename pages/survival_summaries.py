@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from analysis.analyses.survival_summaries import (
@@ -14,11 +15,12 @@ from analysis.cohort.model import ENDPOINT_NAMES, survival_endpoints
 from analysis.figures.post_transplant import conditional_figure, rmst_figure
 from analysis.text import escape_markdown, group_text, survival_text
 from ui.cache import session_memo
-from ui.controls import compare_control, landmark_control, stop_if_empty
-from ui.figures import show_figure
+from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
+from ui.figures import figure_caption, show_figure, show_table
 from ui.links import persist
 from ui.state import get_view
-from ui.survival_summaries import show_rmst
+from ui.survival_summaries import RMST_METHOD, show_rmst
+from ui.view_options import min_count, page_controls
 
 GIVEN = [3.0, 6.0, 12.0, 24.0, 36.0, 60.0]
 
@@ -32,7 +34,7 @@ st.caption(
 stop_if_empty(view)
 
 endpoints = survival_endpoints(view.full)
-top = st.columns([1, 2])
+top = page_controls("survival_summaries").columns([1, 2])
 with top[0]:
     persist("survival_summaries.endpoint", endpoints[0], endpoints)
     ep = st.radio("Endpoint", endpoints, key="survival_summaries.endpoint", format_func=lambda e: e.upper(),
@@ -47,21 +49,22 @@ st.subheader(f"Restricted mean survival time: {ENDPOINT_NAMES[ep]}")
 suggested = default_horizon(comparison, ep)
 horizons = sorted({*NICE_HORIZONS, suggested})
 persist("survival_summaries.tau", suggested, horizons)
-tau = st.select_slider("Horizon τ (months)", horizons, key="survival_summaries.tau",
-                       help="Suggested: the longest round horizon within every group's follow-up.")
+tau = page_controls("survival_summaries_tau").select_slider(
+    "Horizon τ (months)", horizons, key="survival_summaries.tau",
+    help="Suggested: the longest round horizon at which every group still has patients at risk.")
 rmst = session_memo("survival_summaries.rmst", (*groups, ep, tau),
                     lambda: rmst_comparison(comparison, ep, tau))
 if comparison.overlapping:
     st.warning("The saved cohorts share patients: their RMSTs are shown, but no differences (they assume "
                "independent groups).")
 if rmst.curves:
-    show_figure(rmst_figure(rmst, legend_title=comparison.label if comparison.by else None),
-                key="survival_summaries_rmst")
-show_rmst(rmst)
+    show_figure(rmst_figure(rmst, legend_title=comparison.label if comparison.by else None, min_count=min_count(view)),
+                key="survival_summaries_rmst", caption=figure_caption(view, RMST_METHOD, saved=comparison.by == SAVED))
+show_rmst(rmst, view, "survival_summaries_rmst_table")
 
 # ------------------------------------------------------------------ conditional survival
 st.subheader("Conditional survival")
-left, right = st.columns(2)
+left, right = page_controls("survival_summaries_given").columns(2)
 with left:
     persist("survival_summaries.given", 12.0, GIVEN)
     given = st.selectbox("Given alive (and event-free) at", GIVEN, key="survival_summaries.given",
@@ -74,12 +77,15 @@ result = session_memo("survival_summaries.conditional", (*groups, ep, given),
 for group, problem in result.problems.items():
     st.info(f"{escape_markdown(group)}: {escape_markdown(problem)}.")
 if result.curves:
-    show_figure(conditional_figure(result, legend_title=comparison.label if comparison.by else None),
-                key="survival_summaries_conditional")
+    caption = figure_caption(view, f"Kaplan-Meier of the patients at risk after month {given:g} (R survfit, "
+                                   "subset = time > s)", saved=comparison.by == SAVED)
+    show_figure(conditional_figure(result, legend_title=comparison.label if comparison.by else None,
+                                   min_count=min_count(view)), key="survival_summaries_conditional", caption=caption)
     at = result.at(times)
-    st.dataframe({"Group": at["group"].map(group_text), "Month": at["time"].map(lambda t: f"{t:g}"),
-                  "Survival given event-free (95 % CI)": [survival_text(s, lo, hi) for s, lo, hi in
-                                                          zip(at["survival"], at["lower"], at["upper"], strict=True)],
-                  "At risk": at["n_at_risk"]}, hide_index=True, width="stretch")
+    show_table(pd.DataFrame({
+        "Group": at["group"].map(group_text), "Month": at["time"].map(lambda t: f"{t:g}"),
+        "Survival given event-free (95 % CI)": [survival_text(s, lo, hi) for s, lo, hi in
+                                                zip(at["survival"], at["lower"], at["upper"], strict=True)],
+        "At risk": at["n_at_risk"]}), "survival_summaries_conditional_table", view, caption)
     st.caption(f"The Kaplan-Meier estimate of the patients still at risk after month {given:g} (R `survfit(..., "
                f"subset = time > {given:g})`); months in the table count from HSCT2.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pandas as pd
 import streamlit as st
 
 from analysis.analyses.models import covariate_spec
@@ -20,10 +21,11 @@ from analysis.stats.competing_risks import CompetingRisksError
 from analysis.text import cif_text, escape_markdown, group_text, hazard_ratio_text, p_cell, p_value
 from ui.cache import session_memo
 from ui.controls import compare_control, landmark_control
-from ui.figures import show_figure
+from ui.figures import figure_caption, show_figure, show_table
 from ui.links import persist
 from ui.model_controls import available_covariates
 from ui.state import View
+from ui.view_options import min_count, page_controls
 
 LANDMARKS = [3.0, 6.0, 12.0, 24.0]
 
@@ -34,7 +36,7 @@ def incidence_section(view: View) -> None:
     if not endpoints:
         st.info("These data have no GVHD fields with their times: no incidence to show.")
         return
-    left, mid, right = st.columns([2, 2, 3])
+    left, mid, right = page_controls("gvhd_incidence").columns([2, 2, 3])
     with left:
         persist("gvhd.incidence", endpoints[0], endpoints)
         which = st.radio("GVHD", endpoints, key="gvhd.incidence", format_func=lambda e: GVHD_ENDPOINT_NAMES[e])
@@ -53,18 +55,23 @@ def incidence_section(view: View) -> None:
         st.info(escape_markdown(note))
     if result.test_note:
         st.caption(f"Gray's test: {escape_markdown(result.test_note)}.")
+    caption = figure_caption(view, "Aalen-Johansen cumulative incidence, death without GVHD competing; Gray's "
+                                   "test (R cmprsk::cuminc)", saved=comparison.by == "saved cohorts")
     try:
-        show_figure(gvhd_figure(result, legend_title=comparison.label if comparison.by else None), key="gvhd_cif")
+        show_figure(gvhd_figure(result, legend_title=comparison.label if comparison.by else None,
+                                min_count=min_count(view)), key="gvhd_cif", caption=caption)
     except CompetingRisksError as err:
         st.info(escape_markdown(err))
     rows = []
     for group, fit in result.fits.items():
         at = fit.cif_at(times)
         at = at[at["cause"] == 1]
-        rows.append({"Group": group_text(group), "n": fit.n, "GVHD": fit.events[1], "Died without": fit.events[2],
+        rows.append({"Group": group_text(group), "n": fit.n, "Events": fit.events[1],
+                     "Deaths": fit.events[2],  # deaths without this GVHD, the competing event
                      **{f"{t:g} months": cif_text(c, lo, hi, n) for t, c, lo, hi, n in
                         zip(at["time"], at["cif"], at["lower"], at["upper"], at["n_at_risk"], strict=True)}})
-    st.dataframe(rows, hide_index=True, width="stretch")
+    show_table(pd.DataFrame(rows), "gvhd_incidence", view, caption)
+    st.caption("Events: patients with this GVHD; deaths: deaths without it (the competing event).")
 
 
 def _baseline_specs(view: View, page_key: str) -> list:
@@ -77,7 +84,7 @@ def _baseline_specs(view: View, page_key: str) -> list:
 def model_controls(view: View, events: Sequence[str]) -> tuple[str, list[str], list]:
     """Endpoint, the events as time-dependent covariates, and baseline covariates to adjust for."""
     endpoints = [*survival_endpoints(view.full), "relapse", "nrm"]
-    c1, c2, c3 = st.columns([2, 2, 3])
+    c1, c2, c3 = page_controls("gvhd_model").columns([2, 2, 3])
     with c1:
         persist("gvhd.endpoint", endpoints[0], endpoints)
         endpoint = st.selectbox("Endpoint", endpoints, key="gvhd.endpoint", format_func=lambda e: ENDPOINT_NAMES[e])
@@ -93,8 +100,8 @@ def model_controls(view: View, events: Sequence[str]) -> tuple[str, list[str], l
 def time_dependent_section(view: View, endpoint: str, events: list[str], specs: list) -> None:
     """The time-dependent Cox model (default) and, on request, the naive baseline model with its warning."""
     persist("gvhd.naive", False)
-    naive = st.checkbox("Also show the naive model with “ever had it” as a baseline covariate (biased)",
-                        key="gvhd.naive")
+    naive = page_controls("gvhd_naive").checkbox(
+        "Also show the naive model with “ever had it” as a baseline covariate (biased)", key="gvhd.naive")
     result = session_memo("gvhd.td", (view.filters, endpoint, tuple(events), tuple(specs), naive),
                           lambda: time_dependent_cox(view.cohort, endpoint, events, specs, baseline=naive))
     for note in result.notes:
@@ -108,8 +115,9 @@ def time_dependent_section(view: View, endpoint: str, events: list[str], specs: 
     fig = forest_figure(forest_table({"Time-dependent Cox": result.model}, order=events),
                         title=f"{ENDPOINT_NAMES[endpoint]}: events after HSCT2 as time-dependent covariates",
                         subtitle=f"{result.n_patients} patients in {result.rows} (start, stop] rows; "
-                                 f"switched on: {switched}")
-    show_figure(fig, key="gvhd_td_forest")
+                                 f"switched on: {switched}", min_count=min_count(view))
+    caption = figure_caption(view, "Cox model with time-dependent covariates, Efron ties (R coxph on tmerge rows)")
+    show_figure(fig, key="gvhd_td_forest", caption=caption)
     st.caption("Each event is 0 until its onset and 1 afterwards (R `coxph(Surv(tstart, tstop, event) ~ ...)` "
                "on `tmerge` rows); n and events per level count rows. LR test: "
                f"χ² = {result.model.lr_test.statistic:.2f}, df = {result.model.lr_test.df}, "
@@ -121,14 +129,15 @@ def time_dependent_section(view: View, endpoint: str, events: list[str], specs: 
             s = result.baseline.summary
             names = [f"{result.baseline.design.label_of(c)}: {lvl}" if isinstance(lvl, str) else
                      result.baseline.design.label_of(c) for c, lvl in zip(s["covariate"], s["level"], strict=True)]
-            st.dataframe({"Term": names, "HR (95 % CI), biased": [
+            show_table(pd.DataFrame({"Term": names, "HR (95 % CI), biased": [
                 hazard_ratio_text(h, lo, hi) for h, lo, hi in zip(s["hr"], s["lower"], s["upper"], strict=True)],
-                "p": s["p"].map(p_cell)}, hide_index=True, width="stretch")
+                "p": s["p"].map(p_cell)}), "gvhd_naive", view,
+                caption.with_method("Cox model with “ever had it” at baseline: immortal-time biased"))
 
 
 def landmark_section(view: View, endpoint: str, events: Sequence[str], specs: list) -> None:
     """Survival from a landmark by the status of one event at it."""
-    c1, c2 = st.columns(2)
+    c1, c2 = page_controls("gvhd_landmark").columns(2)
     with c1:
         persist("gvhd.landmark", 6.0, LANDMARKS)
         landmark = st.selectbox("Landmark (months after HSCT2)", LANDMARKS, key="gvhd.landmark",
@@ -144,7 +153,9 @@ def landmark_section(view: View, endpoint: str, events: Sequence[str], specs: li
     for name, problem in result.problems.items():
         st.info(f"{escape_markdown(name)}: {escape_markdown(problem)}")
     if len(result.curves):
-        show_figure(landmark_figure(result), key="gvhd_landmark")
+        show_figure(landmark_figure(result, min_count=min_count(view)), key="gvhd_landmark",
+                    caption=figure_caption(view, f"Landmark analysis at {landmark:g} months: Kaplan-Meier, log-rank "
+                                                 "and Cox model from the landmark (R survfit, survdiff, coxph)"))
     if result.model is not None:
         s = result.model.summary.iloc[0]
         name = f"{EVENT_NAMES[event]} by month {landmark:g}"

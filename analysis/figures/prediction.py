@@ -32,14 +32,15 @@ def _model_curve(name: str, table, everyone) -> Curve:
 
 
 def models_forest(result: CompetingRegression, *, title: str, order: Sequence[str] | None = None,
-                  subtitle: str | None = None) -> go.Figure:
+                  subtitle: str | None = None, min_count: int | None = None) -> go.Figure:
     """Fine-Gray sHR and cause-specific HR side by side in one forest plot."""
     # forest_table reads design, summary, event and infinite, which a Fine-Gray model has as a Cox model does
     models = cast("Mapping[str, CoxModel]", result.models)
-    return forest_figure(forest_table(models, order=order), title=title, subtitle=subtitle)
+    return forest_figure(forest_table(models, order=order), title=title, subtitle=subtitle, min_count=min_count)
 
 
-def prediction_figure(prediction: ProfilePrediction, *, time_unit: str = "months") -> go.Figure:
+def prediction_figure(prediction: ProfilePrediction, *, time_unit: str = "months",
+                      min_count: int | None = None) -> go.Figure:
     """The observed curve of the matching patients and both models' predictions for the profile."""
     code = CAUSE_CODES[prediction.cause]
     curves = []
@@ -52,4 +53,5 @@ def prediction_figure(prediction: ProfilePrediction, *, time_unit: str = "months
     return curve_figure(curves, y_title=title, title=f"{title} predicted for: {prediction.matched}",
                         subtitle="Observed: matching patients (Aalen-Johansen). Models: Fine-Gray, cause-specific Cox "
                                  "(CSC)",
-                        time_unit=time_unit, x_max=float(prediction.everyone.last_time), fade_below=None)
+                        time_unit=time_unit, x_max=float(prediction.everyone.last_time), fade_below=None,
+                        min_count=min_count)
