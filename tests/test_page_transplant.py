@@ -285,3 +285,15 @@ def test_the_mapping_form_maps_the_gvhd_fields_and_lets_the_user_unmap_them(open
     cohort = at.session_state["_active_data"].cohort
     assert int(cohort["agvhd"].sum()) == 73 and "cgvhd" not in cohort
     assert "cgvh" in cohort  # an unmapped column stays a covariate of its own
+
+
+def test_small_counts_of_an_upload_are_hidden_on_the_gvhd_view(open_app):
+    """Disclosure control (on for uploads, threshold 5): 2 of the 8 patients with extensive disease had cGVHD."""
+    cohort = _cgvhd()
+    at = open_app("gvhd", session=_session(cohort))
+    at.radio(key="gvhd.incidence").set_value("cgvhd").run()
+    at.selectbox(key="gvhd.compare").set_value("extent").run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("Group")
+    events = int(cohort.loc[cohort["extent"] == "E", "cgvhd"].sum())
+    assert 0 < events < 5 and table.loc["E", "Events"] == "<5" and table.loc["L", "Events"] == "85"
