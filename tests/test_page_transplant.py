@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.analyses.centres import centre_analysis
 from analysis.analyses.competing_regression import competing_regression
 from analysis.analyses.models import covariate_spec
-from analysis.cohort.model import age_group, as_cohort
+from analysis.cohort.model import age_group
 from analysis.ingest.loading import read_data_path
 from analysis.ingest.mapping import read_mapping_file
 from analysis.ingest.validation import check_upload
@@ -254,13 +253,8 @@ def test_no_centre_section_without_a_centre(open_app):
     assert not at.exception and "Centres" not in [s.value for s in at.subheader]
 
 
-def test_rmst_is_offered_where_proportional_hazards_fail(open_app):
-    rng = np.random.default_rng(11)
-    n = 120
-    group = np.repeat(["a", "b"], n // 2)
-    t = np.where(group == "a", rng.weibull(3.0, n) * 20, rng.weibull(0.6, n) * 12)
-    cohort = as_cohort(pd.DataFrame({"patient_id": [str(i) for i in range(n)], "followup_months": np.round(t, 2),
-                                     "death": 1, "relapse": 0, "relapse_months": np.nan, "arm": group}))
+def test_rmst_is_offered_where_proportional_hazards_fail(open_app, crossing_hazards):
+    cohort = crossing_hazards
     at = open_app("risk_factors", session=_session(cohort),
                   query={"risk_factors.covariates.os": "arm"})
     assert not at.exception

@@ -260,14 +260,8 @@ def test_default_horizon_keeps_patients_at_risk_in_every_group():
     assert any((endpoint(rows, "os").time >= bigger).sum() < needed[g] for g, rows in comparison.groups())
 
 
-def test_rmst_is_offered_for_the_factors_whose_hazards_are_not_proportional():
-    """Crossing hazards: group b dies early, a late; cox.zph rejects PH and the RMST comparison appears."""
-    rng = np.random.default_rng(11)
-    n = 120
-    group = np.repeat(["a", "b"], n // 2)
-    t = np.where(group == "a", rng.weibull(3.0, n) * 20, rng.weibull(0.6, n) * 12)
-    cohort = as_cohort(pd.DataFrame({"patient_id": [str(i) for i in range(n)], "followup_months": np.round(t, 2),
-                                     "death": 1, "relapse": 0, "relapse_months": np.nan, "arm": group}))
+def test_rmst_is_offered_for_the_factors_whose_hazards_are_not_proportional(crossing_hazards):
+    cohort = crossing_hazards
     analysis = analyse_risk_factors(cohort, "os", [CovariateSpec("arm", True, reference="a")], univariable=False)
     assert analysis.proportional_hazards.table["p"].iloc[0] < 0.05
     found = nonproportional_rmst(cohort, analysis)

@@ -15,8 +15,9 @@ Both work on OS, RFS and GRFS, for the groups of a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -35,17 +36,26 @@ from analysis.text import group_text, p_cell, p_value
 NICE_HORIZONS: tuple[float, ...] = (6, 12, 18, 24, 36, 48, 60, 84, 120, 180, 240)
 
 
-def _curves(comparison: Comparison, endpoint_name: str) -> tuple[list[KaplanMeier], dict[str, str]]:
-    curves, problems = [], {}
+T = TypeVar("T")
+
+
+def _per_group(comparison: Comparison, endpoint_name: str,
+               fit: Callable[[np.ndarray, np.ndarray, str], T]) -> tuple[list[T], dict[str, str]]:
+    """``fit(time, event, group)`` for each group with patients; the reason where it cannot be done."""
+    fits, problems = [], {}
     for group, rows in comparison.groups():
         if not len(rows):
             continue
         ep = endpoint(rows, endpoint_name)
         try:
-            curves.append(fit_kaplan_meier(ep.time, ep.event, label=group))
-        except SurvivalDataError as err:
+            fits.append(fit(ep.time, ep.event, group))
+        except (SurvivalDataError, ValueError) as err:
             problems[group] = str(err)
-    return curves, problems
+    return fits, problems
+
+
+def _curves(comparison: Comparison, endpoint_name: str) -> tuple[list[KaplanMeier], dict[str, str]]:
+    return _per_group(comparison, endpoint_name, lambda t, e, g: fit_kaplan_meier(t, e, label=g))
 
 
 #: The suggested horizon keeps at least this many patients at risk in every group (fewer in a small group).
@@ -142,15 +152,8 @@ class ConditionalComparison:
 
 def conditional_comparison(comparison: Comparison, endpoint_name: str, given: float) -> ConditionalComparison:
     """Per group, the Kaplan-Meier of the patients still at risk after ``given`` months."""
-    curves, problems = [], {}
-    for group, rows in comparison.groups():
-        if not len(rows):
-            continue
-        ep = endpoint(rows, endpoint_name)
-        try:
-            curves.append(conditional_kaplan_meier(ep.time, ep.event, given, label=group))
-        except (SurvivalDataError, ValueError) as err:
-            problems[group] = str(err)
+    curves, problems = _per_group(comparison, endpoint_name,
+                                  lambda t, e, g: conditional_kaplan_meier(t, e, given, label=g))
     return ConditionalComparison(endpoint_name, float(given), tuple(curves), problems)
 
 
