@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -53,10 +54,10 @@ f <- Surv(os, death) ~ age + male + tall + atg + hsct1
 cl <- time_of(coxph(f, data = d, cluster = centre, ties = "efron"))
 st <- time_of(coxph(update(f, . ~ . + strata(centre)), data = d, ties = "efron"))
 td <- time_of({
-  base <- d[, c("id", "os", "death", "age", "male", "tall", "atg", "hsct1")]
+  base <- d[d$os > 0, c("id", "os", "death", "age", "male", "tall", "atg", "hsct1")]  # as the Python side
   s <- tmerge(base, base, id = id, death = event(os, death))
-  s <- tmerge(s, d[!is.na(d$agvhd_months), ], id = id, agvhd = tdc(agvhd_months))
-  s <- tmerge(s, d[!is.na(d$cgvhd_months), ], id = id, cgvhd = tdc(cgvhd_months))
+  s <- tmerge(s, d[!is.na(d$agvhd_months) & d$os > 0, ], id = id, agvhd = tdc(agvhd_months))
+  s <- tmerge(s, d[!is.na(d$cgvhd_months) & d$os > 0, ], id = id, cgvhd = tdc(cgvhd_months))
   coxph(Surv(tstart, tstop, death) ~ agvhd + cgvhd + age + male + tall + atg + hsct1, data = s, ties = "efron")
 })
 cat(cl, st, td, "\\n")
@@ -94,12 +95,16 @@ def _rscript(code: str, frame: pd.DataFrame, timeout: float) -> list[float] | No
         data, script = Path(tmp) / "data.csv", Path(tmp) / "script.R"
         frame.to_csv(data, index=False)
         script.write_text(code)
+        # Rscript runs R as a child: on timeout the whole process group is stopped, not Rscript alone
+        proc = subprocess.Popen(["Rscript", str(script), str(data)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            done = subprocess.run(["Rscript", str(script), str(data)], capture_output=True, text=True,
-                                  timeout=timeout, check=True)
+            out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return None
-        return [float(v) for v in done.stdout.split()]
+        return [float(v) for v in out.split()] if proc.returncode == 0 else None
 
 
 def _fmt(seconds: float | None, timeout: float | None = None) -> str:
