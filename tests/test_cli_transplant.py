@@ -146,3 +146,12 @@ def test_cif_of_gvhd_against_R(capsys, which, names):
         np.testing.assert_allclose([a["cif"] if a["cif"] is not None else np.nan for a in bm["at"]],
                                    np.array(r["BM"]["est"], dtype=float), rtol=1e-9)
         assert incidence["gray"]["p"] == pytest.approx(r["gray"]["p"], rel=1e-6)
+
+
+def test_a_partial_profile_takes_reference_levels_and_medians(capsys):
+    code, out, _ = _run(capsys, "crr", "--covariates", "age_group,lineage,age_years", "--profile", "lineage=T-ALL",
+                        "--json")
+    assert code == 0
+    profile = out["prediction"]["profile"]
+    assert profile["lineage"] == "T-ALL" and profile["age_group"] == "< 10 y"
+    assert profile["age_years"] == pytest.approx(11.5)  # the demo cohort's median age

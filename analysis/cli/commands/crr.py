@@ -6,6 +6,7 @@ import argparse
 
 import pandas as pd
 
+from analysis.analyses.competing_regression import default_profile
 from analysis.analyses.models import specs_from_options
 from analysis.cli import transplant_reports
 from analysis.cli.commands.cox import parse_pairs
@@ -20,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--covariates", required=True, metavar="COL[,COL...]")
     parser.add_argument("--reference", action="append", default=[], metavar="COL=LEVEL")
     parser.add_argument("--profile", action="append", default=[], metavar="COL=VALUE",
-                        help="predict the cumulative incidence for this covariate profile (repeatable)")
+                        help="predict the cumulative incidence for this covariate profile (repeatable); covariates "
+                             "it does not name take their reference level or median")
     parser.add_argument("--times", type=parse_times, default=(12.0, 24.0, 60.0),
                         help="months for the predictions")
 
@@ -28,8 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, cohort: pd.DataFrame) -> dict:
     specs = specs_from_options(cohort, split_list([args.covariates]), tuple(split_list(args.categorical)),
                                parse_pairs(args.reference, "--reference"))
-    profile: dict[str, object] = {}
-    for column, value in parse_pairs(args.profile, "--profile", "COL=VALUE").items():
+    given = parse_pairs(args.profile, "--profile", "COL=VALUE")
+    # covariates the profile does not name take their reference level (factors) or median (numbers)
+    profile: dict[str, object] = default_profile(cohort, specs) if given else {}
+    for column, value in given.items():
         spec = next((s for s in specs if s.column == column), None)
         profile[column] = value if spec is None or spec.categorical else float(value)
     return transplant_reports.crr_report(cohort, args.cause, specs, profile or None, args.times)
