@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis.analyses.post_transplant import IMMORTAL_TIME_WARNING
 from analysis.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -155,3 +156,13 @@ def test_a_partial_profile_takes_reference_levels_and_medians(capsys):
     profile = out["prediction"]["profile"]
     assert profile["lineage"] == "T-ALL" and profile["age_group"] == "< 10 y"
     assert profile["age_years"] == pytest.approx(11.5)  # the demo cohort's median age
+
+
+@pytest.mark.parametrize("command", ["cox", "crr"])
+def test_an_event_after_hsct2_as_a_baseline_covariate_carries_the_immortal_time_warning(capsys, command):
+    code, out, _ = _run(capsys, command, "--covariates", "lineage,cgvhd", "--json")
+    assert code == 0
+    assert out["immortal_time_warning"] == [
+        f"{IMMORTAL_TIME_WARNING.format(event='chronic GVHD')} (cox --time-varying cgvhd)"]
+    code, out, _ = _run(capsys, command, "--covariates", "lineage", "--json")
+    assert "immortal_time_warning" not in out

@@ -17,12 +17,17 @@ import pandas as pd
 
 from analysis.analyses.centres import centre_analysis
 from analysis.analyses.competing_regression import competing_regression, predict_profile
-from analysis.analyses.post_transplant import gvhd_incidence, landmark_analysis, time_dependent_cox
+from analysis.analyses.post_transplant import (
+    IMMORTAL_TIME_WARNING,
+    gvhd_incidence,
+    landmark_analysis,
+    time_dependent_cox,
+)
 from analysis.analyses.survival_summaries import conditional_comparison, rmst_comparison
 from analysis.cli.reports import with_group_column
 from analysis.cohort.grouping import compare_by
 from analysis.cohort.model import CohortError
-from analysis.cohort.post_transplant import CENTRE, GVHD_ENDPOINT_NAMES
+from analysis.cohort.post_transplant import CENTRE, EVENT_NAMES, GVHD_ENDPOINT_NAMES, POST_HSCT2_FIELDS
 from analysis.stats.cox.design import CovariateSpec
 from analysis.stats.cox.fit import CoxFitError, CoxModel
 from analysis.stats.fine_gray import FineGrayError, FineGrayModel
@@ -45,6 +50,13 @@ def term_rows(model: CoxModel | FineGrayModel, summary: pd.DataFrame | None = No
             entry["naive_se"] = json_number(row.naive_se)
         rows.append(entry)
     return rows
+
+
+def immortal_time_warnings(covariates: Sequence[str]) -> list[str]:
+    """The warning for each event after HSCT2 given as a baseline covariate (use --time-varying instead)."""
+    events = dict.fromkeys(c.removesuffix("_months").removesuffix("_grade").removesuffix("_severity")
+                           for c in covariates if c in POST_HSCT2_FIELDS)
+    return [IMMORTAL_TIME_WARNING.format(event=EVENT_NAMES[e]) + f" (cox --time-varying {e})" for e in events]
 
 
 def _test(test) -> dict:

@@ -57,4 +57,6 @@ def run(args: argparse.Namespace, cohort: pd.DataFrame) -> dict:
         specs = specs_from_options(cohort, covariates, categorical, reference)
         return transplant_reports.centre_report(cohort, args.endpoint, specs,
                                                 how="cluster" if args.cluster else "strata")
-    return reports.cox_report(cohort, args.endpoint, covariates, categorical=categorical, reference=reference)
+    out = reports.cox_report(cohort, args.endpoint, covariates, categorical=categorical, reference=reference)
+    warnings = transplant_reports.immortal_time_warnings(covariates)
+    return {**out, "immortal_time_warning": warnings} if warnings else out

@@ -36,4 +36,6 @@ def run(args: argparse.Namespace, cohort: pd.DataFrame) -> dict:
     for column, value in given.items():
         spec = next((s for s in specs if s.column == column), None)
         profile[column] = value if spec is None or spec.categorical else float(value)
-    return transplant_reports.crr_report(cohort, args.cause, specs, profile or None, args.times)
+    out = transplant_reports.crr_report(cohort, args.cause, specs, profile or None, args.times)
+    warnings = transplant_reports.immortal_time_warnings([s.column for s in specs])
+    return {**out, "immortal_time_warning": warnings} if warnings else out
