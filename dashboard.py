@@ -43,7 +43,11 @@ DEFAULT_PATH = "overview"
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path=DEFAULT_PATH, default=True),
     st.Page("pages/survival.py", title="Survival", icon=":material/monitoring:", url_path="survival"),
+    st.Page("pages/survival_summaries.py", title="RMST & conditional", icon=":material/timer:",
+            url_path="survival_summaries"),
     st.Page("pages/relapse.py", title="Relapse", icon=":material/replay:", url_path="relapse"),
+    st.Page("pages/relapse_models.py", title="Relapse models", icon=":material/call_split:", url_path="relapse_models"),
+    st.Page("pages/gvhd.py", title="GVHD & DLI", icon=":material/healing:", url_path="gvhd"),
     st.Page("pages/risk_factors.py", title="Risk factors", icon=":material/forest:", url_path="risk_factors"),
     st.Page("pages/patient_like_me.py", title="Patient like me", icon=":material/person:", url_path="patient_like_me"),
     st.Page("pages/model_validation.py", title="Model validation", icon=":material/rule:", url_path="model_validation"),

@@ -25,12 +25,16 @@ page-level analyses (:mod:`analysis.analyses`), figures
 """
 
 from analysis._version import __version__
+from analysis.analyses.centres import centre_analysis
+from analysis.analyses.competing_regression import competing_regression, predict_profile
 from analysis.analyses.headline import headline_table
 from analysis.analyses.models import covariate_spec, cox_model, specs_from_options
 from analysis.analyses.patient_like_me import fit_prediction_models, predict_patient
+from analysis.analyses.post_transplant import gvhd_incidence, landmark_analysis, time_dependent_cox
 from analysis.analyses.relapse import compare_relapse, patient_states
 from analysis.analyses.risk_factors import analyse_risk_factors, subgroup_effects
 from analysis.analyses.survival import compare_survival
+from analysis.analyses.survival_summaries import conditional_comparison, rmst_comparison
 from analysis.analyses.validation import validate_models
 from analysis.cohort.filters import CohortFilter, SavedCohort, apply_filter, filter_from_query
 from analysis.cohort.grouping import compare_by, compare_saved
@@ -52,29 +56,39 @@ from analysis.reports.html import report_html
 from analysis.reports.methods import methods_paragraph
 from analysis.reports.pack import ReportRequest, build_report
 from analysis.reports.pptx import report_pptx
+from analysis.stats.cause_specific import fit_cause_specific
 from analysis.stats.competing_risks import cumulative_incidence, gray_test
+from analysis.stats.conditional import conditional_kaplan_meier
 from analysis.stats.cox.cause_specific import predict_cumulative_incidence
 from analysis.stats.cox.concordance import concordance
+from analysis.stats.cox.counting import fit_counting
 from analysis.stats.cox.design import CovariateSpec
 from analysis.stats.cox.diagnostics import cox_zph
 from analysis.stats.cox.fit import CoxFitError, fit_cox
 from analysis.stats.cox.predict import predict_survival
+from analysis.stats.cox.robust import robust_variance
+from analysis.stats.cox.time_dependent import split_at_events
 from analysis.stats.cross_validation import cross_validate
+from analysis.stats.fine_gray import fit_fine_gray
 from analysis.stats.kaplan_meier import SurvivalDataError, fit_kaplan_meier, median_followup
 from analysis.stats.logrank import logrank_test, logrank_trend_test, pairwise_logrank
 from analysis.stats.prediction_metrics import brier_scores, integrated_brier_score, time_dependent_auc, uno_concordance
+from analysis.stats.rmst import restricted_mean, rmst_difference
 
 __all__ = [
     "CohortError", "CohortFilter", "ColumnMapping", "CovariateSpec", "CoxFitError", "FigureCaption",
     "ReportRequest", "SavedCohort", "SurvivalDataError", "__version__", "analyse_risk_factors", "apply_filter",
-    "apply_mapping", "as_cohort", "build_report", "check_upload", "cif_figure", "cohort_problems", "cohort_summary",
-    "compare_by", "compare_relapse", "compare_saved", "compare_survival", "concordance", "covariate_spec",
+    "apply_mapping", "as_cohort", "build_report", "centre_analysis", "check_upload", "cif_figure",
+    "cohort_problems", "cohort_summary", "compare_by", "compare_relapse", "compare_saved", "compare_survival",
+    "competing_regression", "concordance", "conditional_comparison", "conditional_kaplan_meier", "covariate_spec",
     "cox_model", "cox_zph", "cumulative_incidence", "curve_figure", "endpoint", "figure_image", "filter_from_query",
-    "fit_cox", "fit_kaplan_meier", "forest_figure", "forest_table", "gray_test", "headline_table",
-    "kaplan_meier_curve", "load_cohort", "load_demo_cohort", "logrank_test", "logrank_trend_test",
-    "median_followup", "methods_paragraph", "pairwise_logrank", "patient_states", "propose_mapping",
-    "read_data_file", "read_data_path", "relapse_figures", "report_html", "report_pptx", "specs_from_options",
-    "subgroup_effects", "table_one", "with_caption",
+    "fit_cause_specific", "fit_counting", "fit_cox", "fit_fine_gray", "fit_kaplan_meier", "forest_figure",
+    "forest_table", "gray_test", "gvhd_incidence", "headline_table", "kaplan_meier_curve", "landmark_analysis",
+    "load_cohort", "load_demo_cohort", "logrank_test", "logrank_trend_test", "median_followup", "methods_paragraph",
+    "pairwise_logrank", "patient_states", "predict_profile", "propose_mapping", "read_data_file", "read_data_path",
+    "relapse_figures", "report_html", "report_pptx", "restricted_mean", "rmst_comparison", "rmst_difference",
+    "robust_variance", "specs_from_options", "split_at_events", "subgroup_effects", "table_one",
+    "time_dependent_cox", "with_caption",
 ]
 __all__ += [  # Patient like me and model validation
     "brier_scores", "calibration_figure", "cross_validate", "fit_prediction_models", "incidence_figure",

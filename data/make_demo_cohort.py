@@ -91,6 +91,37 @@ censoring is observed; after a relapse, death follows or is censored.
 The search conditions these draws on the published figures; the marginal
 distributions of the final 75 patients therefore differ somewhat from the ones
 above (``data/data_dictionary.md`` gives the realised counts).
+
+Events after HSCT2 and the centre (added after the search)
+----------------------------------------------------------
+The paper publishes nothing on GVHD, donor lymphocyte infusions or centres, so
+these columns calibrate nothing. They are added **after** the calibrated search,
+in a separate step with its own random stream (``numpy.random.default_rng(
+POST_HSCT2_SEED)``, 10 uniforms per patient in patient order, arithmetic in
+Python's ``math``): the search, and every column before them, is exactly what
+it was without them. An event is recorded only when it falls before the
+patient's last contact (it is then at most ``followup_months``). Assumed,
+plausible for pediatric second transplants:
+
+* centre: one of 8 centres, "Centre A" ... "Centre H", with probabilities
+  0.22, 0.18, 0.15, 0.12, 0.10, 0.09, 0.08, 0.06, independently of everything
+  else (so any centre effect in the demo data is chance);
+* acute GVHD (any grade): probability by donor MSD 0.30, MUD 0.45, MMUD 0.55,
+  haplo 0.50, times 0.75 with ATG; maximum grade I 40 %, II 35 %, III 18 %,
+  IV 7 %; onset at 0.4 + Weibull(shape 1.5, scale 0.8) months (median about
+  1.1 months);
+* chronic GVHD: probability 0.25, times 1.6 after grade II–IV aGVHD, times 0.6
+  with ATG; onset at 3 + Weibull(shape 1.3, scale 4) months (median about 6);
+  NIH severity mild 45 %, moderate 35 %, severe 20 %;
+* DLI: after a relapse with probability 0.35, 0.5–1.5 months (uniform) after
+  it; without relapse (pre-emptive, for mixed chimerism) with probability 0.08,
+  2–6 months (uniform) after HSCT2.
+
+GVHD and DLI do not feed back into the outcomes (those were fixed by the
+search): in the demo data they are associated with survival only through the
+covariates they depend on, and through who lives long enough to have them —
+which is exactly the immortal-time bias the dashboard's time-dependent models
+avoid.
 """
 
 from __future__ import annotations
@@ -115,6 +146,10 @@ COHORT_PATH = HERE / "demo_cohort.csv"
 COLUMNS = (
     "patient_id", "followup_months", "death", "relapse", "relapse_months", "age_years", "sex",
     "lineage", "conditioning", "intensity", "atg", "donor", "remission", "months_hsct1_to_relapse",
+)
+#: Added after the search by a separate step with its own random stream (see the module docstring).
+POST_HSCT2_COLUMNS = (
+    "agvhd", "agvhd_grade", "agvhd_months", "cgvhd", "cgvhd_severity", "cgvhd_months", "dli", "dli_months", "centre",
 )
 
 # --- assumed covariate distributions (see the module docstring) -----------------------------
@@ -464,11 +499,79 @@ def calibrate(seed: int = SEED, targets: _Targets | None = None) -> tuple[np.nda
     raise RuntimeError(f"no calibrated cohort within {MAX_PROPOSALS} proposals (seed {seed})")
 
 
+# --- after the search: events after HSCT2 and the centre ---------------------------------------
+POST_HSCT2_SEED = (SEED, 2)  # a stream of its own: these columns cannot change the calibrated ones
+N_POST_UNIFORMS = 10
+CENTRES = tuple(f"Centre {c}" for c in "ABCDEFGH")
+P_CENTRE = (0.22, 0.18, 0.15, 0.12, 0.10, 0.09, 0.08, 0.06)
+P_AGVHD_BY_DONOR = (0.30, 0.45, 0.55, 0.50)  # MSD, MUD, MMUD, haplo
+AGVHD_ATG_FACTOR = 0.75
+P_AGVHD_GRADE = (0.40, 0.35, 0.18, 0.07)  # grade I, II, III, IV given aGVHD
+AGVHD_ONSET = (0.4, 1.5, 0.8)  # shift, Weibull shape, scale (months)
+P_CGVHD = 0.25
+CGVHD_AFTER_AGVHD_2_4 = 1.6
+CGVHD_ATG_FACTOR = 0.6
+CGVHD_ONSET = (3.0, 1.3, 4.0)
+CGVHD_SEVERITIES = ("mild", "moderate", "severe")
+P_CGVHD_SEVERITY = (0.45, 0.35, 0.20)
+P_DLI_AFTER_RELAPSE = 0.35
+DLI_AFTER_RELAPSE_MONTHS = (0.5, 1.5)
+P_PREEMPTIVE_DLI = 0.08
+PREEMPTIVE_DLI_MONTHS = (2.0, 6.0)
+
+
+def _pick(u: float, probabilities: tuple[float, ...]) -> int:
+    """The index whose cumulative probability first exceeds ``u`` (the last one otherwise)."""
+    total = 0.0
+    for i, p in enumerate(probabilities):
+        total += p
+        if u < total:
+            return i
+    return len(probabilities) - 1
+
+
+def _onset(u: float, shape_scale: tuple[float, float, float]) -> float:
+    shift, shape, scale = shape_scale
+    return round(shift + scale * (-math.log(u)) ** (1.0 / shape), 2)
+
+
+def _post_hsct2_fields(row: np.ndarray, v: np.ndarray) -> list[str]:
+    """GVHD, DLI and the centre of one patient from 10 uniforms (formatted CSV fields)."""
+    fu, atg = float(row[FU]), bool(row[ATG])
+    p_agvhd = P_AGVHD_BY_DONOR[int(row[DONOR])] * (AGVHD_ATG_FACTOR if atg else 1.0)
+    a_onset = _onset(v[3], AGVHD_ONSET)
+    grade = _pick(v[2], P_AGVHD_GRADE) + 1 if v[1] < p_agvhd and a_onset < fu else 0
+    p_cgvhd = P_CGVHD * (CGVHD_AFTER_AGVHD_2_4 if grade >= 2 else 1.0) * (CGVHD_ATG_FACTOR if atg else 1.0)
+    c_onset = _onset(v[5], CGVHD_ONSET)
+    chronic = v[4] < p_cgvhd and c_onset < fu
+    if row[REL] == 1:
+        low, high = DLI_AFTER_RELAPSE_MONTHS
+        dli_time, p_dli = round(float(row[REL_T]) + low + (high - low) * v[8], 2), P_DLI_AFTER_RELAPSE
+    else:
+        low, high = PREEMPTIVE_DLI_MONTHS
+        dli_time, p_dli = round(low + (high - low) * v[8], 2), P_PREEMPTIVE_DLI
+    dli = v[7] < p_dli and dli_time < fu
+    return [
+        "1" if grade else "0", str(grade), f"{a_onset:.2f}" if grade else "",
+        "1" if chronic else "0", CGVHD_SEVERITIES[_pick(v[6], P_CGVHD_SEVERITY)] if chronic else "",
+        f"{c_onset:.2f}" if chronic else "",
+        "1" if dli else "0", f"{dli_time:.2f}" if dli else "",
+        CENTRES[_pick(v[0], P_CENTRE)],
+    ]
+
+
+def post_hsct2_events(state: np.ndarray) -> list[list[str]]:
+    """The post-HSCT2 columns of every patient, from their own random stream (after the search)."""
+    uniforms = np.random.default_rng(POST_HSCT2_SEED).random((len(state), N_POST_UNIFORMS))
+    return [_post_hsct2_fields(row, v) for row, v in zip(state, uniforms, strict=True)]
+
+
 # --- output ---------------------------------------------------------------------------------
 def _csv_text(state: np.ndarray) -> str:
     """The cohort as CSV text with fixed formatting (2 decimals for times, 1 for age and interval)."""
     out = io.StringIO()
-    out.write(",".join(COLUMNS) + "\n")
+    out.write(",".join((*COLUMNS, *POST_HSCT2_COLUMNS)) + "\n")
+    events = post_hsct2_events(state)
     for k, row in enumerate(state, start=1):
         relapsed = row[REL] == 1
         age = row[AGE]
@@ -484,6 +587,7 @@ def _csv_text(state: np.ndarray) -> str:
             DONORS[int(row[DONOR])],
             "non-CR" if row[NON_CR] else "CR",
             f"{row[HSCT1_REL]:.1f}",
+            *events[k - 1],
         ]
         out.write(",".join(fields) + "\n")
     return out.getvalue()

@@ -15,11 +15,13 @@ from analysis.stats.cox.design import DesignError
 from analysis.stats.cox.fit import CoxModel
 from analysis.text import count
 from ui.cache import published_targets, session_memo
+from ui.centres import centre_section
 from ui.controls import stop_if_empty
 from ui.figures import figure_caption, show_figure, show_table
 from ui.links import persist
 from ui.model_controls import covariate_control, covariate_specs, endpoint_control
 from ui.state import get_view
+from ui.survival_summaries import nonproportional_section
 from ui.view_options import min_count, page_controls
 
 view = get_view()
@@ -91,9 +93,12 @@ else:
                    column_config={"p": st.column_config.NumberColumn(format="%.3f"),
                                   "χ²": st.column_config.NumberColumn(format="%.2f")})
         st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
+        nonproportional_section(view, result)
 
 for column, problem in result.univariable_problems.items():
     st.info(f"Univariable {label(column)}: {problem}")
+if "centre" in view.full:
+    centre_section(view, ep, specs)
 
 # ------------------------------------------------------------------ subgroups
 st.subheader("Effect of one factor within subgroups")

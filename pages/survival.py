@@ -15,7 +15,7 @@ from analysis.analyses.survival import (
     group_text,
     months_text,
 )
-from analysis.cohort.model import ENDPOINT_NAMES, has_overall_survival
+from analysis.cohort.model import ENDPOINT_NAMES, survival_endpoints
 from analysis.figures.curves import curve_figure, kaplan_meier_curve
 from analysis.reports.methods import km_method
 from analysis.stats.kaplan_meier import CONF_TYPES, SurvivalDataError
@@ -46,13 +46,13 @@ st.caption(
 stop_if_empty(view)
 
 # ------------------------------------------------------------------ controls
-endpoints = ["os", "rfs"] if has_overall_survival(view.full) else ["rfs"]
+endpoints = survival_endpoints(view.full)
 controls = page_controls("survival")
-top = controls.columns([1, 2, 2])
+top = controls.columns([1.4, 2, 2])
 with top[0]:
     persist("survival.endpoint", endpoints[0], endpoints)
     ep_name = st.radio("Endpoint", endpoints, key="survival.endpoint", horizontal=True,
-                       format_func=lambda e: e.upper(), help="OS: death from any cause. RFS: relapse or death.")
+                       format_func=lambda e: e.upper(), help="OS: death. RFS: relapse or death. GRFS: also GVHD.")
 with top[1]:
     comparison = compare_control(view, "survival")
 with top[2]:

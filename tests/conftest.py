@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import settings
 from streamlit.testing.v1 import AppTest
 
-from analysis.cohort.model import load_demo_cohort
+from analysis.cohort.model import as_cohort, load_demo_cohort
 from tests.apptest_support import open_app as _open_app
 from tests.apptest_support import pin_navigation_pages
 
@@ -37,3 +38,14 @@ def open_app() -> Callable[..., AppTest]:
     ``session={...}`` presets session state before the first run.
     """
     return _open_app
+
+
+@pytest.fixture(scope="session")
+def crossing_hazards() -> pd.DataFrame:
+    """120 patients in two arms whose hazards cross (b dies early, a late): cox.zph rejects proportional hazards."""
+    rng = np.random.default_rng(11)
+    n = 120
+    arm = np.repeat(["a", "b"], n // 2)
+    t = np.where(arm == "a", rng.weibull(3.0, n) * 20, rng.weibull(0.6, n) * 12)
+    return as_cohort(pd.DataFrame({"patient_id": [str(i) for i in range(n)], "followup_months": np.round(t, 2),
+                                   "death": 1, "relapse": 0, "relapse_months": np.nan, "arm": arm}))

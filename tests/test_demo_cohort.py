@@ -31,7 +31,10 @@ CSV = DATA / "demo_cohort.csv"
 GENERATOR = DATA / "make_demo_cohort.py"
 TARGETS = json.loads((DATA / "published_targets.json").read_text(encoding="utf-8"))
 COLUMNS = [*REQUIRED_FIELDS, "age_years", "sex", "lineage", "conditioning", "intensity", "atg", "donor",
-           "remission", "months_hsct1_to_relapse"]
+           "remission", "months_hsct1_to_relapse",
+           # added after the calibrated search, from their own random stream
+           "agvhd", "agvhd_grade", "agvhd_months", "cgvhd", "cgvhd_severity", "cgvhd_months", "dli", "dli_months",
+           "centre"]
 KM_POINTS = [(name, point) for name in ("os", "rfs") for point in TARGETS["km"][name]]
 COX_TERMS = [(name, term) for name in ("os", "rfs") for term in TARGETS["cox"][name]]
 
@@ -309,6 +312,68 @@ def test_data_dictionary_realised_counts_match_the_file(cohort):
     assert f"| age_years | ≥ 10 | {int((cohort['age_years'] >= 10).sum())} |" in text
     age = cohort["age_years"]
     assert f"from {age.min():.1f} to {age.max():.1f} years (median {age.median():.1f})" in text
+
+
+# --- events after HSCT2 and the centre (added after the search) ------------------------------------
+
+
+def _state_from_file(generator, cohort: pd.DataFrame) -> np.ndarray:
+    """The generator's state matrix of the committed patients, read back from the file."""
+    g = generator
+    state = np.zeros((len(cohort), 13))
+    state[:, g.AGE] = cohort["age_years"]
+    state[:, g.MALE] = cohort["sex"] == "male"
+    state[:, g.T_ALL] = cohort["lineage"] == "T-ALL"
+    state[:, g.NON_CR] = cohort["remission"] == "non-CR"
+    state[:, g.HSCT1_REL] = cohort["months_hsct1_to_relapse"]
+    state[:, g.DONOR] = cohort["donor"].map({d: i for i, d in enumerate(g.DONORS)})
+    state[:, g.ATG] = cohort["atg"] == "yes"
+    state[:, g.TBI] = cohort["conditioning"] == "TBI"
+    state[:, g.RIC] = cohort["intensity"] == "RIC"
+    state[:, g.FU] = cohort["followup_months"]
+    state[:, g.DEATH] = cohort["death"]
+    state[:, g.REL] = cohort["relapse"]
+    state[:, g.REL_T] = cohort["relapse_months"]
+    return state
+
+
+def test_the_post_hsct2_columns_come_from_their_own_stream_after_the_search(generator, cohort, raw):
+    """They are a function of the calibrated patients and POST_HSCT2_SEED only: the search never sees them."""
+    state = _state_from_file(generator, cohort)
+    fields = generator.post_hsct2_events(state)
+    written = raw[list(generator.POST_HSCT2_COLUMNS)].fillna("").astype(str)
+    written = written.replace(r"\.0$", "", regex=True)
+    expected = pd.DataFrame(fields, columns=list(generator.POST_HSCT2_COLUMNS))
+    for column in ("agvhd", "agvhd_grade", "cgvhd", "cgvhd_severity", "dli", "centre"):
+        assert written[column].tolist() == expected[column].tolist(), column
+    for column in ("agvhd_months", "cgvhd_months", "dli_months"):
+        np.testing.assert_allclose(pd.to_numeric(written[column]), pd.to_numeric(expected[column]))
+    assert list(generator.COLUMNS) == COLUMNS[:14]  # the calibrated columns, first and unchanged
+    other = generator.np.random.default_rng((generator.SEED, 3)).random((len(state), generator.N_POST_UNIFORMS))
+    assert [generator._post_hsct2_fields(r, v) for r, v in zip(state, other, strict=True)] != fields
+
+
+def test_events_after_hsct2_happen_before_the_last_contact(cohort):
+    for event, months in (("agvhd", "agvhd_months"), ("cgvhd", "cgvhd_months"), ("dli", "dli_months")):
+        happened = cohort[event] == 1
+        assert cohort.loc[happened, months].notna().all() and cohort.loc[~happened, months].isna().all()
+        assert (cohort.loc[happened, months] <= cohort.loc[happened, "followup_months"]).all(), event
+    assert (cohort.loc[cohort["agvhd"] == 1, "agvhd_grade"] >= 1).all()
+    assert (cohort.loc[cohort["agvhd"] == 0, "agvhd_grade"] == 0).all()
+    after_relapse = (cohort["dli"] == 1) & (cohort["relapse"] == 1)
+    assert (cohort.loc[after_relapse, "dli_months"] > cohort.loc[after_relapse, "relapse_months"]).all()
+
+
+def test_data_dictionary_states_the_realised_post_hsct2_counts(cohort):
+    text = (DATA / "data_dictionary.md").read_text(encoding="utf-8")
+    grades = cohort["agvhd_grade"].value_counts()
+    severity = cohort["cgvhd_severity"].value_counts()
+    assert (f"{int(cohort['agvhd'].sum())} patients with acute GVHD (grade I {grades[1]}, II {grades[2]}, "
+            f"III {grades[3]}, IV {grades[4]}), {int(cohort['cgvhd'].sum())} with chronic\nGVHD (mild "
+            f"{severity['mild']}, moderate {severity['moderate']}, severe {severity['severe']}), "
+            f"{int(cohort['dli'].sum())} with a DLI") in text
+    centres = cohort["centre"].value_counts()
+    assert ", ".join(f"{c[-1]} {centres[c]}" for c in sorted(centres.index)) in text.replace("\n", " ")
 
 
 def test_targets_file_cites_the_paper_and_states_every_tolerance():

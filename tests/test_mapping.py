@@ -49,7 +49,7 @@ def test_proposal_recognises_the_usual_names(registry):
     assert mapping.column_of == {
         "patient_id": "ID", "followup_months": "OS_days", "death": "status",
         "relapse_months": "time_to_relapse", "relapse": "relapsed", "age_years": "age", "sex": "gender",
-        "lineage": "immunophenotype",
+        "lineage": "immunophenotype", "centre": "centre",
     }
     assert mapping.time_form == "durations"
     assert mapping.time_unit is None  # "time_to_relapse" states no unit, "OS_days" does: no single unit
@@ -350,9 +350,12 @@ def test_parse_dates_refuses_non_dates(value):
 
 
 def test_other_columns_become_covariates(registry):
-    cohort = check_upload(registry, replace_unit(propose_mapping(registry), "days")).cohort(exclude_flagged=False)
-    assert "centre" in cohort
-    assert not is_categorical(cohort, "centre")
+    frame = registry.assign(weight_kg=[30, 18, 55, 41])
+    cohort = check_upload(frame, replace_unit(propose_mapping(frame), "days")).cohort(exclude_flagged=False)
+    assert "weight_kg" in cohort
+    assert not is_categorical(cohort, "weight_kg")
+    assert cohort["centre"].tolist() == ["3", "4", "3", "4"]  # the centre field: codes are groups
+    assert is_categorical(cohort, "centre")
     assert cohort["lineage"].tolist() == ["T-ALL", "B-ALL", "B-ALL", "T-ALL"]
     assert cohort["age_years"].tolist() == [10, 4.5, 17, 12]
     assert cohort["patient_id"].tolist() == ["001", "002", "003", "004"]

@@ -70,8 +70,9 @@ def test_a_canonical_file_is_used_as_it_is(data_page):
 def test_a_registry_export_is_mapped_and_used(data_page):
     at = _upload(data_page, "cgvhd.tsv", (TRANSPLANT / "cgvhd.tsv").read_bytes())
     assert at.selectbox(key="map_field_followup_months").value == "survtime"
-    assert _texts(at.error) == ["The mapping is incomplete: survtime, reltime: choose the time unit of these "
-                                "columns (days, weeks, months or years)."]
+    assert at.selectbox(key="map_field_cgvhd_months").value == "cgvhtime"  # the GVHD fields are proposed too
+    assert _texts(at.error) == ["The mapping is incomplete: survtime, reltime, agvhtime, cgvhtime: choose the time "
+                                "unit of these columns (days, weeks, months or years)."]
     at.selectbox(key="map_unit").set_value("years").run()
     assert "90 problem(s) in 90 of 100 rows." in _texts(at.warning)  # adults mapped as age at HSCT2
     problems = at.dataframe[-1].value

@@ -30,6 +30,8 @@ from analysis.ingest.mapping import (
     MappingError,
     from_json,
 )
+from analysis.ingest.post_transplant import EVENT_FIELDS as POST_HSCT2_EVENTS
+from analysis.ingest.post_transplant import optional_fields
 from analysis.ingest.proposal import propose_mapping
 from analysis.ingest.values import observed_keys, value_key
 from ui.upload import BASE
@@ -136,14 +138,24 @@ def mapping_widgets(raw: RawTable) -> ColumnMapping:
         for i, name in enumerate(COVARIATE_FIELDS):
             with cells[i % 3]:
                 _field_select(name, columns, False)
+    optional = optional_fields(form)
+    with st.expander("Events after HSCT2 (GVHD, DLI) and the centre",
+                     expanded=any(state.get(f"map_field_{c}") != NOT_MAPPED for c in optional)):
+        st.caption("Times of GVHD and DLI are in the unit above (or dates, with times as dates). They are never "
+                   "used as baseline covariates: models take them as time-dependent covariates or by landmark.")
+        cells = st.columns(3)
+        for i, name in enumerate(optional):
+            with cells[i % 3]:
+                _field_select(name, columns, False)
     chosen = {name: state[f"map_field_{name}"] for name in ALL_FIELDS
               if state.get(f"map_field_{name}", NOT_MAPPED) != NOT_MAPPED}
     saved_events, saved_levels = state.get("_upload_value_maps", ({}, {}))
     events: dict[str, dict] = {}
     levels: dict[str, dict] = {}
-    for name in event_fields(form):
+    for name in (*event_fields(form), *POST_HSCT2_EVENTS):
         if name in chosen:
-            with st.expander(f"Values of {chosen[name]} → {FIELD_LABELS[name]}", expanded=True):
+            with st.expander(f"Values of {chosen[name]} → {FIELD_LABELS[name]}",
+                             expanded=name not in POST_HSCT2_EVENTS):
                 events[name] = _value_selects(raw, name, chosen[name], dict(saved_events.get(name, ())))
     for name in STANDARD_LEVELS:
         if name in chosen:

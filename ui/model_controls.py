@@ -14,7 +14,7 @@ import streamlit as st
 
 from analysis.analyses.models import covariate_spec
 from analysis.analyses.risk_factors import default_covariates, unrecorded_covariates
-from analysis.cohort.model import ENDPOINT_NAMES, covariates, has_overall_survival, is_categorical, label, levels
+from analysis.cohort.model import ENDPOINT_NAMES, covariates, is_categorical, label, levels, survival_endpoints
 from analysis.stats.cox.design import CovariateSpec, default_cut
 from ui.links import persist
 from ui.state import View
@@ -23,8 +23,9 @@ PER_UNIT, CUT = "per unit", "cut"
 
 
 def model_endpoints(view: View) -> list[str]:
-    """OS (when the data record vital status after relapse), RFS, and relapse / NRM as cause-specific hazards."""
-    return (["os"] if has_overall_survival(view.full) else []) + ["rfs", "relapse", "nrm"]
+    """OS (vital status after relapse known), RFS, relapse / NRM as cause-specific hazards, GRFS (GVHD fields)."""
+    endpoints = survival_endpoints(view.full)
+    return [e for e in endpoints if e != "grfs"] + ["relapse", "nrm"] + (["grfs"] if "grfs" in endpoints else [])
 
 
 def endpoint_control(view: View, page: str, endpoints: Sequence[str] | None = None) -> str:

@@ -44,7 +44,7 @@ from analysis.stats.logrank import (
 from analysis.text import chi2_text as _chi2
 from analysis.text import group_text, median_text, months_text, p_cell, statistic_caption, survival_text
 
-SURVIVAL_ENDPOINTS = ("os", "rfs")
+SURVIVAL_ENDPOINTS = ("os", "rfs", "grfs")
 OVERLAP_NOTE = ("The saved cohorts share patients, so tests between them (which assume independent groups) "
                 "are not reported. The curves are still valid descriptions of each cohort.")
 TREND_NOTE = "The trend test needs at least three ordered groups; with two it equals the log-rank test."

@@ -23,6 +23,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from analysis.cohort import post_transplant
+from analysis.cohort.post_transplant import OPTIONAL_FIELDS, POST_HSCT2_FIELDS, has_grfs
+
 DAYS_PER_MONTH = 365.25 / 12
 MONTHS_PER_YEAR = 12.0
 #: Estimates at fixed times are reported at 1, 2 and 5 years after HSCT2 unless asked otherwise.
@@ -70,6 +73,7 @@ LABELS: dict[str, str] = {
     "donor": "Donor",
     "remission": "Remission at HSCT2",
     "months_hsct1_to_relapse": "HSCT1 → relapse (months)",
+    **post_transplant.LABELS,
 }
 
 ENDPOINT_NAMES: dict[str, str] = {
@@ -77,6 +81,7 @@ ENDPOINT_NAMES: dict[str, str] = {
     "rfs": "Relapse-free survival",
     "relapse": "Relapse (cause-specific)",
     "nrm": "Non-relapse mortality (cause-specific)",
+    "grfs": "GVHD-free relapse-free survival",
 }
 
 CAUSE_CENSORED, CAUSE_RELAPSE, CAUSE_NRM = 0, 1, 2
@@ -150,6 +155,7 @@ def _schema(has_death_unknown: bool) -> pa.DataFrameSchema:
             coerce=False,
             required=False,
         )
+    columns.update(post_transplant.schema_columns())
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
 
@@ -173,6 +179,8 @@ def _row_problems(df: pd.DataFrame) -> list[dict]:
         for i in df.index[unknown]:
             out.append({"row": i, "column": "death", "value": None,
                         "problem": "death status missing (allowed only after a relapse)"})
+    if any(c in df for c in POST_HSCT2_FIELDS):
+        out.extend(post_transplant.row_problems(df))
     return out
 
 
@@ -222,7 +230,8 @@ def _coerce_numbers(df: pd.DataFrame) -> tuple[list[dict], pd.DataFrame]:
     """
     rows: list[dict] = []
     out = df.copy()
-    numeric_fields = ["followup_months", "death", "relapse", "relapse_months", *STANDARD_NUMERIC]
+    numeric_fields = ["followup_months", "death", "relapse", "relapse_months", *STANDARD_NUMERIC,
+                      *post_transplant.NUMERIC_FIELDS]
     for column in numeric_fields:
         if column not in out:
             continue
@@ -282,14 +291,20 @@ def normalise_cohort(df: pd.DataFrame) -> pd.DataFrame:
     for column in STANDARD_NUMERIC:
         if column in out:
             out[column] = out[column].astype(float)
+    if any(c in out for c in OPTIONAL_FIELDS):
+        out = post_transplant.normalise(out)
     return out.reset_index(drop=True)
 
 
 def covariates(cohort: pd.DataFrame) -> list[str]:
-    """Covariate columns of a cohort: standard ones first, then the generic ones."""
+    """Covariate columns of a cohort: standard ones first, then the generic ones.
+
+    Events after HSCT2 (GVHD, DLI) are not covariates: they are unknown at
+    HSCT2 and enter models only as time-dependent covariates or by landmark.
+    """
     standard = [c for c in (*STANDARD_NUMERIC, *STANDARD_LEVELS) if c in cohort.columns]
     extra = [c for c in cohort.columns if c not in REQUIRED_FIELDS and c not in standard
-             and not c.startswith("_")]
+             and c not in POST_HSCT2_FIELDS and not c.startswith("_")]
     return standard + extra
 
 
@@ -327,6 +342,11 @@ def has_overall_survival(cohort: pd.DataFrame) -> bool:
     return bool(pd.Series(cohort["death"]).notna().all())
 
 
+def survival_endpoints(cohort: pd.DataFrame) -> list[str]:
+    """The Kaplan-Meier endpoints the data allow: OS (vital status known), RFS, GRFS (GVHD fields given)."""
+    return (["os"] if has_overall_survival(cohort) else []) + ["rfs"] + (["grfs"] if has_grfs(cohort) else [])
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Times (months) and 0/1 event indicators of one endpoint, aligned with the cohort rows."""
@@ -350,11 +370,12 @@ def competing_cause(cohort: pd.DataFrame) -> np.ndarray:
 
 
 def endpoint(cohort: pd.DataFrame, name: str) -> Endpoint:
-    """Derive an endpoint: ``os``, ``rfs``, ``relapse`` or ``nrm``.
+    """Derive an endpoint: ``os``, ``rfs``, ``relapse``, ``nrm`` or ``grfs``.
 
     ``relapse`` and ``nrm`` are cause-specific: the competing event is censored
     at its time (for Cox models; cumulative incidence uses
-    :func:`competing_cause` instead, never 1 − KM).
+    :func:`competing_cause` instead, never 1 − KM). ``grfs`` is GVHD-free
+    relapse-free survival (:func:`analysis.cohort.post_transplant.grfs`).
     """
     if name == "os":
         if not has_overall_survival(cohort):
@@ -372,6 +393,12 @@ def endpoint(cohort: pd.DataFrame, name: str) -> Endpoint:
         return Endpoint(name, time, (cause == CAUSE_RELAPSE).astype(int))
     if name == "nrm":
         return Endpoint(name, time, (cause == CAUSE_NRM).astype(int))
+    if name == "grfs":
+        if not has_grfs(cohort):
+            raise CohortError("GRFS needs the acute GVHD grade and the chronic GVHD fields with their times, "
+                              "which these data do not have.")
+        found = post_transplant.grfs(cohort)
+        return Endpoint(name, found.time, found.event)
     raise ValueError(f"unknown endpoint {name!r}; expected one of {', '.join(ENDPOINT_NAMES)}")
 
 

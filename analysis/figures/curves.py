@@ -204,7 +204,11 @@ def _with_start(curve: Curve, x_end: float) -> tuple[np.ndarray, ...]:
         t, est = np.append(t, last), np.append(est, est[-1])
         lower, upper = np.append(lower, lower[-1]), np.append(upper, upper[-1])
     keep = t <= x_end
-    return _thin_steps(t[keep], est[keep], lower[keep], upper[keep])
+    t, est, lower, upper = t[keep], est[keep], lower[keep], upper[keep]
+    if not keep.all() and len(t) and t[-1] < x_end:  # the curve goes on past the axis: draw it to the edge
+        t, est, lower, upper = (np.append(t, x_end), np.append(est, est[-1]), np.append(lower, lower[-1]),
+                                np.append(upper, upper[-1]))
+    return _thin_steps(t, est, lower, upper)
 
 
 def _thin_steps(t: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:

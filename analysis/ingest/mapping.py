@@ -44,7 +44,18 @@ import numpy as np
 import pandas as pd
 
 from analysis.cohort.model import DAYS_PER_MONTH, LABELS, REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC
+from analysis.cohort.post_transplant import OPTIONAL_FIELDS
 from analysis.ingest.dates import parse_dates
+from analysis.ingest.post_transplant import (
+    DATE_FIELDS,
+    TIME_FIELDS,
+    centre_text,
+    months_between,
+    optional_fields,
+    read_grades,
+    read_severity,
+)
+from analysis.ingest.post_transplant import EVENT_FIELDS as POST_HSCT2_EVENTS
 from analysis.ingest.values import (
     CAUSE_TOKENS,
     EVENT_TOKENS,
@@ -79,6 +90,7 @@ EVENT_FIELDS: tuple[str, ...] = ("death", "relapse")
 COVARIATE_FIELDS: tuple[str, ...] = (*STANDARD_NUMERIC, *STANDARD_LEVELS)
 ALL_FIELDS: tuple[str, ...] = (
     "patient_id", *dict.fromkeys(f for fields in FORM_FIELDS.values() for f in fields), *COVARIATE_FIELDS,
+    *OPTIONAL_FIELDS, *DATE_FIELDS,
 )
 
 FIELD_LABELS: dict[str, str] = {
@@ -91,6 +103,8 @@ FIELD_LABELS: dict[str, str] = {
     "event_time": "Time to first event",
     "cause": "Cause of first event",
     "months_hsct1_to_relapse": "Time HSCT1 → relapse",
+    "agvhd_months": "Time to acute GVHD", "cgvhd_months": "Time to chronic GVHD", "dli_months": "Time to DLI",
+    "date_agvhd": "Date of acute GVHD", "date_cgvhd": "Date of chronic GVHD", "date_dli": "Date of DLI",
 }
 
 #: Codes of the cause form (0 censored, 1 relapse, 2 death without relapse).
@@ -215,7 +229,7 @@ class ColumnMapping:
     @property
     def active_fields(self) -> tuple[str, ...]:
         """Mapped fields that this time form uses (others are kept but ignored)."""
-        used = {"patient_id", *FORM_FIELDS[self.time_form], *COVARIATE_FIELDS}
+        used = {"patient_id", *FORM_FIELDS[self.time_form], *COVARIATE_FIELDS, *optional_fields(self.time_form)}
         return tuple(f for f, _ in self.columns if f in used)
 
     @property
@@ -318,7 +332,7 @@ def form_of_fields(fields: Iterable[str]) -> str | None:
     fields = set(fields)
     if fields & {"event_time", "cause"}:
         return "cause"
-    if fields & {"date_hsct2", "date_relapse", "date_last_contact"}:
+    if fields & {"date_hsct2", "date_relapse", "date_last_contact", *DATE_FIELDS}:
         return "dates"
     if fields & {"followup_months", "relapse_months"}:
         return "durations"
@@ -423,10 +437,11 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
             out[name] = np.nan
 
     _standard_covariates(frame, of, mapping, factor, out, problems, sources)
+    _post_transplant(frame, of, mapping, factor, out, problems, sources)
     notes += _other_covariates(frame, mapping, set(of.values()), out)
     position = {c: i for i, c in enumerate(frame.columns)}
     standard = sorted((c for c in COVARIATE_FIELDS if c in out), key=lambda c: position[of[c]])
-    order = [*REQUIRED_FIELDS, *standard]
+    order = [*REQUIRED_FIELDS, *standard, *(c for c in OPTIONAL_FIELDS if c in out)]
     out = out[order + [c for c in out.columns if c not in order]]
     return MappedData(out, problems.frame(), sources, tuple(notes))
 
@@ -448,8 +463,9 @@ def _checked_columns(frame: pd.DataFrame, mapping: ColumnMapping, problems: _Pro
             problems.column(FIELD_LABELS[name], "required field: choose the column that holds it", name)
     durations: list[str] = [f for f in ("followup_months", "relapse_months", "event_time") if f in of
                             and f in FORM_FIELDS[mapping.time_form]]
-    if "months_hsct1_to_relapse" in of and _stated_unit(of["months_hsct1_to_relapse"]) is None:
-        durations.append("months_hsct1_to_relapse")
+    for name in ("months_hsct1_to_relapse", "agvhd_months", "cgvhd_months", "dli_months"):
+        if name in of and _stated_unit(of[name]) is None:
+            durations.append(name)
     if durations and mapping.time_unit is None:
         problems.column(", ".join(of[f] for f in durations),
                         "choose the time unit of these columns (days, weeks, months or years)", durations[0])
@@ -613,11 +629,53 @@ def _standard_covariates(frame, of, mapping, factor, out, problems, sources) -> 
         sources[name] = (of[name],)
 
 
+def _post_transplant(frame, of, mapping, factor, out, problems, sources) -> None:
+    """GVHD, DLI and the centre (:mod:`analysis.ingest.post_transplant`)."""
+    for name in POST_HSCT2_EVENTS:
+        if name in of:
+            out[name] = _events(frame, of[name], name, mapping.event_map(name), problems)
+            sources[name] = (of[name],)
+    for name in TIME_FIELDS:
+        if name in of:
+            stated = _stated_unit(of[name])
+            out[name] = _numbers(frame, of[name], name, problems) * (TIME_UNITS[stated] if stated else factor)
+            sources[name] = (of[name],)
+    if any(name in of for name in DATE_FIELDS) and "date_hsct2" in of:
+        _post_transplant_dates(frame, of, mapping, out, problems, sources)
+    if "agvhd_grade" in of:
+        grades, bad = read_grades(frame[of["agvhd_grade"]])
+        problems.cells(bad, frame[of["agvhd_grade"]], of["agvhd_grade"], "not a grade 0–4 (0, I–IV)", "agvhd_grade")
+        out["agvhd_grade"] = grades
+        sources["agvhd_grade"] = (of["agvhd_grade"],)
+    if "cgvhd_severity" in of:
+        out["cgvhd_severity"] = read_severity(frame[of["cgvhd_severity"]], mapping.level_map("cgvhd_severity"))
+        sources["cgvhd_severity"] = (of["cgvhd_severity"],)
+    if "centre" in of:
+        out["centre"] = centre_text(frame[of["centre"]])
+        sources["centre"] = (of["centre"],)
+
+
+def _post_transplant_dates(frame, of, mapping, out, problems, sources) -> None:
+    """Months from HSCT2 to dated GVHD / DLI; a date without an event column means the event happened."""
+    start = parse_dates(frame[of["date_hsct2"]], mapping.date_order).dates
+    for name, target in DATE_FIELDS.items():
+        if name not in of:
+            continue
+        parsed = parse_dates(frame[of[name]], mapping.date_order)
+        problems.cells(parsed.bad, frame[of[name]], of[name], "not a date", name)
+        out[target] = months_between(start, parsed.dates, DAYS_PER_MONTH)
+        sources[target] = (of[name], of["date_hsct2"])
+        event = target.removesuffix("_months")
+        if event not in of:
+            out[event] = parsed.dates.notna().astype(float).where(~parsed.bad)
+            sources[event] = (of[name],)
+
+
 def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str], out: pd.DataFrame) -> list[str]:
     """Every column not mapped nor ignored: numbers stay numbers, the rest becomes text."""
     notes: list[str] = []
     dropped: list[str] = []
-    taken = set(out.columns) | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | {"age_group"}
+    taken = set(out.columns) | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | set(OPTIONAL_FIELDS) | {"age_group"}
     for column in frame.columns:
         if column in used or column in mapping.ignored:
             continue

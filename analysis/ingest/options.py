@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.cohort.model import REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC
+from analysis.cohort.post_transplant import OPTIONAL_FIELDS
 from analysis.ingest.loading import read_data_path
 from analysis.ingest.mapping import (
     EVENT_FIELDS,
@@ -53,7 +54,8 @@ def mapping_from_options(frame: pd.DataFrame, *, mapping: ColumnMapping | None =
         base = replace(base, columns=as_pairs({f: c for f, c in base.columns if f not in other}), time_form=form)
     for name, column in maps.items():
         base = base.with_column(name, column)
-        if name in (*EVENT_FIELDS, "cause", *STANDARD_LEVELS):  # the base's value map was for another column
+        if name in (*EVENT_FIELDS, "cause", *STANDARD_LEVELS, "agvhd", "cgvhd", "dli", "cgvhd_severity"):
+            # the base's value map was for another column
             base = replace(base, event_values=as_value_maps({f: dict(v) for f, v in base.event_values if f != name}),
                            level_values=as_value_maps({f: dict(v) for f, v in base.level_values if f != name}))
     if time_unit is not None:
@@ -66,7 +68,7 @@ def mapping_from_options(frame: pd.DataFrame, *, mapping: ColumnMapping | None =
     return propose_values(frame, base)
 
 
-CANONICAL_FIELDS: tuple[str, ...] = (*REQUIRED_FIELDS, *STANDARD_NUMERIC, *STANDARD_LEVELS)
+CANONICAL_FIELDS: tuple[str, ...] = (*REQUIRED_FIELDS, *STANDARD_NUMERIC, *STANDARD_LEVELS, *OPTIONAL_FIELDS)
 
 
 def is_canonical(frame: pd.DataFrame) -> bool:

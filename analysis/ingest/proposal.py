@@ -19,6 +19,8 @@ import pandas as pd
 
 from analysis.cohort.model import STANDARD_LEVELS
 from analysis.ingest.mapping import EVENT_FIELDS, FORM_FIELDS, ColumnMapping, as_value_maps
+from analysis.ingest.post_transplant import DATE_FIELDS, SEVERITY_SYNONYMS, TIME_FIELDS, optional_fields
+from analysis.ingest.post_transplant import EVENT_FIELDS as POST_HSCT2_EVENTS
 from analysis.ingest.values import (
     _UNIT_SUFFIX,
     CAUSE_TOKENS,
@@ -65,6 +67,24 @@ NAME_ALIASES: dict[str, tuple[str, ...]] = {
     "remission": ("remission", "remission_status", "disease_status", "status_at_hsct2", "cr_at_hsct2"),
     "months_hsct1_to_relapse": ("months_hsct1_to_relapse", "hsct1_to_relapse", "time_hsct1_to_relapse",
                                 "interval_hsct1_relapse", "time_from_hsct1_to_relapse"),
+    # events after HSCT2 and the centre (scikit-survival's cgvhd: agvh, agvhdgd, agvhtime, cgvh, cgvhtime)
+    "agvhd": ("agvhd", "agvh", "acute_gvhd", "agvhd_yn", "agvhd_status", "gvhd_acute", "a_gvhd", "agvhd_any"),
+    "agvhd_grade": ("agvhd_grade", "agvhdgd", "agvhd_gd", "agvh_grade", "acute_gvhd_grade", "max_agvhd_grade",
+                    "agvhd_max_grade", "grade_agvhd", "agvhdgrade", "agvhd_grade_max"),
+    "agvhd_months": ("agvhd_months", "agvhtime", "agvhd_time", "time_to_agvhd", "agvh_time", "agvhd_onset",
+                     "time_agvhd"),
+    "cgvhd": ("cgvhd", "cgvh", "chronic_gvhd", "cgvhd_yn", "cgvhd_status", "gvhd_chronic", "c_gvhd"),
+    "cgvhd_severity": ("cgvhd_severity", "cgvhd_extent", "cgvh_extent", "cgvhd_grade", "chronic_gvhd_severity",
+                       "cgvhd_nih", "nih_severity", "cgvhd_nih_severity", "extent_cgvhd"),
+    "cgvhd_months": ("cgvhd_months", "cgvhtime", "cgvhd_time", "time_to_cgvhd", "cgvh_time", "cgvhd_onset",
+                     "time_cgvhd"),
+    "dli": ("dli", "dli_yn", "donor_lymphocyte_infusion", "dli_given", "any_dli"),
+    "dli_months": ("dli_months", "dli_time", "time_to_dli", "dlitime", "time_dli"),
+    "date_agvhd": ("date_agvhd", "agvhd_date", "date_of_agvhd", "date_acute_gvhd"),
+    "date_cgvhd": ("date_cgvhd", "cgvhd_date", "date_of_cgvhd", "date_chronic_gvhd"),
+    "date_dli": ("date_dli", "dli_date", "date_of_dli"),
+    "centre": ("centre", "center", "centre_id", "center_id", "centre_code", "center_code", "site", "site_id",
+               "institution", "inst", "hospital", "transplant_centre", "transplant_center", "cic", "zentrum"),
 }
 
 #: Names of time columns once a unit suffix is removed (``os_days`` → ``os``).
@@ -73,6 +93,9 @@ _TIME_BASES: dict[str, tuple[str, ...]] = {
     "relapse_months": (*NAME_ALIASES["relapse_months"], "relapse", "rel"),
     "event_time": NAME_ALIASES["event_time"],
     "months_hsct1_to_relapse": NAME_ALIASES["months_hsct1_to_relapse"],
+    "agvhd_months": (*NAME_ALIASES["agvhd_months"], "agvhd", "agvh", "acute_gvhd"),
+    "cgvhd_months": (*NAME_ALIASES["cgvhd_months"], "cgvhd", "cgvh", "chronic_gvhd"),
+    "dli_months": (*NAME_ALIASES["dli_months"], "dli"),
 }
 #: Synonyms of the standard levels (normalised like :func:`value_key`).
 LEVEL_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -100,6 +123,7 @@ LEVEL_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                          "in remission"),
                   "non-CR": ("non-cr", "noncr", "non cr", "ncr", "no cr", "not in cr", "active disease",
                              "pr", "refractory", "nr", "no remission", "active")},
+    "cgvhd_severity": SEVERITY_SYNONYMS,
 }
 
 
@@ -168,6 +192,10 @@ def propose_mapping(frame: pd.DataFrame) -> ColumnMapping:
         found |= _match(columns, NAME_ALIASES, taken, ["event_time"])
         found |= _match_with_units(columns, taken, ["event_time"])
     found |= _match(columns, NAME_ALIASES, taken, ["age_years", *STANDARD_LEVELS])
+    # a time column with a unit in its name (agvhd_days) before the bare event name (agvhd) takes it
+    found |= _match(columns, NAME_ALIASES, taken, [*TIME_FIELDS, *DATE_FIELDS])
+    found |= _match_with_units(columns, taken, list(TIME_FIELDS))
+    found |= _match(columns, NAME_ALIASES, taken, [f for f in optional_fields("durations") if f not in TIME_FIELDS])
 
     if "cause" in found and "event_time" in found and "followup_months" not in found:
         form = "cause"
@@ -179,6 +207,8 @@ def propose_mapping(frame: pd.DataFrame) -> ColumnMapping:
                     and f in FORM_FIELDS[form]]
     units = {unit_in_name(c) for c in time_columns}
     unit = units.pop() if len(units) == 1 else None
+    unused = set(optional_fields("durations")) | set(DATE_FIELDS)
+    found = {f: c for f, c in found.items() if f not in unused or f in optional_fields(form)}
     mapping = ColumnMapping(columns=found, time_form=form, time_unit=unit)
     return propose_values(frame, mapping)
 
@@ -191,7 +221,7 @@ def propose_values(frame: pd.DataFrame, mapping: ColumnMapping) -> ColumnMapping
     """
     events = {f: dict(v) for f, v in mapping.event_values}
     levels = {f: dict(v) for f, v in mapping.level_values}
-    for field in (*EVENT_FIELDS, "cause"):
+    for field in (*EVENT_FIELDS, "cause", *POST_HSCT2_EVENTS):
         column = mapping.column(field)
         if column is None or column not in frame.columns or events.get(field):
             continue

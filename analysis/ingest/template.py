@@ -10,7 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.cohort.model import STANDARD_LEVELS, STANDARD_NUMERIC
+from analysis.cohort.post_transplant import CGVHD_SEVERITIES
 from analysis.ingest.mapping import FIELD_LABELS, REQUIRED_BY_FORM
+from analysis.ingest.post_transplant import DATE_FIELDS, optional_fields
 
 _MEANING: dict[str, str] = {
     "patient_id": "Unique patient identifier (any text). Without it, patients are named by their row.",
@@ -33,6 +35,19 @@ _MEANING: dict[str, str] = {
     "atg": "Antithymocyte globulin given with HSCT2.",
     "donor": "Matched sibling, matched unrelated, mismatched unrelated, or haploidentical donor.",
     "remission": "Complete remission at HSCT2, or not.",
+    "agvhd": "Acute GVHD after HSCT2: 1 yes, 0 no (derived from the grade when only the grade is given).",
+    "agvhd_grade": "Maximum grade of acute GVHD, 0 (none) to IV.",
+    "agvhd_months": "Time from HSCT2 to the onset of acute GVHD; empty without it.",
+    "cgvhd": "Chronic GVHD after HSCT2: 1 yes, 0 no.",
+    "cgvhd_severity": "Chronic GVHD severity: limited / extensive (Seattle) or mild / moderate / severe (NIH); "
+                      "extensive, moderate and severe count as needing systemic therapy (GRFS).",
+    "cgvhd_months": "Time from HSCT2 to the onset of chronic GVHD; empty without it.",
+    "dli": "Donor lymphocyte infusion after HSCT2: 1 yes, 0 no.",
+    "dli_months": "Time from HSCT2 to the first DLI; empty without one.",
+    "date_agvhd": "Date of onset of acute GVHD (with times as dates).",
+    "date_cgvhd": "Date of onset of chronic GVHD (with times as dates).",
+    "date_dli": "Date of the first DLI (with times as dates).",
+    "centre": "Transplant centre (any text; codes are groups): for centre-robust and centre-stratified models.",
 }
 
 _FORMS = {"durations": "times as durations", "dates": "times as dates", "cause": "one time and a cause"}
@@ -55,10 +70,26 @@ def data_dictionary() -> pd.DataFrame:
         rows.append(_row(name, "all", "no", f"number, {unit}, {low:g}–{high:g}"))
     for name, levels in STANDARD_LEVELS.items():
         rows.append(_row(name, "all", "no", " / ".join(levels)))
+    for name in (*optional_fields("durations"), *DATE_FIELDS):
+        form = "times as dates" if name in DATE_FIELDS else (
+            "durations or cause" if name.endswith("_months") else "all")
+        rows.append(_row(name, form, "no", _optional_values(name)))
     rows.append({"field": "(any other column)", "label": "Covariate", "form": "all", "required": "no",
                  "values": "numbers or categories",
                  "meaning": "Kept as a covariate to filter on, group by and use in a Cox model."})
     return pd.DataFrame(rows, columns=["field", "label", "form", "required", "values", "meaning"])
+
+
+def _optional_values(name: str) -> str:
+    if name in ("agvhd", "cgvhd", "dli"):
+        return "1/0, yes/no, or your own labels"
+    if name == "agvhd_grade":
+        return "0–4 or 0 / I / II / III / IV"
+    if name == "cgvhd_severity":
+        return " / ".join(CGVHD_SEVERITIES)
+    if name == "centre":
+        return "text"
+    return _values(name)
 
 
 def _values(name: str) -> str:
@@ -93,5 +124,14 @@ def template_csv() -> str:
         "donor": ["MUD", "haplo"],
         "remission": ["CR", "non-CR"],
         "months_hsct1_to_relapse": [18.0, 5.5],
+        "agvhd": [1, 0],
+        "agvhd_grade": [2, 0],
+        "agvhd_months": [0.9, None],
+        "cgvhd": [1, 0],
+        "cgvhd_severity": ["moderate", None],
+        "cgvhd_months": [6.5, None],
+        "dli": [0, 0],
+        "dli_months": [None, None],
+        "centre": ["Centre A", "Centre B"],
     })
     return example.to_csv(index=False)
