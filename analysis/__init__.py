@@ -56,10 +56,9 @@ from analysis.reports.html import report_html
 from analysis.reports.methods import methods_paragraph
 from analysis.reports.pack import ReportRequest, build_report
 from analysis.reports.pptx import report_pptx
-from analysis.stats.cause_specific import fit_cause_specific
 from analysis.stats.competing_risks import cumulative_incidence, gray_test
 from analysis.stats.conditional import conditional_kaplan_meier
-from analysis.stats.cox.cause_specific import predict_cumulative_incidence
+from analysis.stats.cox.cause_specific import fit_cause_specific, predict_cumulative_incidence
 from analysis.stats.cox.concordance import concordance
 from analysis.stats.cox.counting import fit_counting
 from analysis.stats.cox.design import CovariateSpec

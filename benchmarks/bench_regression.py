@@ -28,7 +28,7 @@ from analysis.analyses.post_transplant import time_dependent_cox
 from analysis.analyses.survival_summaries import rmst_comparison
 from analysis.cohort.grouping import compare_by
 from analysis.cohort.model import competing_cause, rfs_time
-from analysis.stats.cause_specific import fit_cause_specific
+from analysis.stats.cox.cause_specific import fit_cause_specific
 from analysis.stats.fine_gray import fit_fine_gray
 from benchmarks.bench_pages import median_seconds
 from benchmarks.large_cohort import make_large_cohort

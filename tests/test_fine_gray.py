@@ -1,4 +1,4 @@
-"""analysis.stats.fine_gray and analysis.stats.cause_specific against R (tests/r/fine_gray.R) and by hand."""
+"""analysis.stats.fine_gray and analysis.stats.cox.cause_specific against R (tests/r/fine_gray.R) and by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.stats.cause_specific import baseline_jumps, fit_cause_specific
+from analysis.stats.cox.cause_specific import baseline_jumps, fit_cause_specific
 from analysis.stats.cox.design import DesignError
 from analysis.stats.cox.fit import fit_cox
 from analysis.stats.fine_gray import FineGrayError, fit_fine_gray

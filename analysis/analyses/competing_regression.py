@@ -28,8 +28,8 @@ import pandas as pd
 from analysis.analyses.model_checks import small_sample_warnings
 from analysis.analyses.models import cox_model
 from analysis.cohort.model import CAUSE_NRM, CAUSE_RELAPSE, CohortError, competing_cause, label, rfs_time
-from analysis.stats.cause_specific import CauseSpecificModels
 from analysis.stats.competing_risks import CompetingRisksError, CumulativeIncidence, cumulative_incidence
+from analysis.stats.cox.cause_specific import CauseSpecificModels
 from analysis.stats.cox.design import CovariateSpec, DesignError, level_label
 from analysis.stats.cox.fit import CoxFitError, CoxModel
 from analysis.stats.fine_gray import FineGrayError, FineGrayModel, fit_fine_gray

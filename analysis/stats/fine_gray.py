@@ -5,7 +5,7 @@ incidence* of one cause in the presence of competing causes: patients who
 failed from a competing cause stay in the risk set, down-weighted by the
 censoring distribution, so that exp(coef), the subdistribution hazard ratio
 (sHR), answers "how many patients have the event by time t". The
-cause-specific Cox model (:mod:`analysis.stats.cause_specific`) answers "how
+cause-specific Cox model (:mod:`analysis.stats.cox.cause_specific`) answers "how
 fast do patients still event-free have it".
 
 Everything follows cmprsk 2.2 (Fortran ``crrfsv``, ``crrf``, ``crrvv``,
