@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -43,3 +44,8 @@ def open_app(page: str | None = None, query: dict[str, str | list[str]] | None =
         at.switch_page(f"pages/{page}.py")
     at.run()
     return at
+
+
+def shown(text: str) -> str:
+    """Markdown source as a reader sees it: the backslash escapes of ``escape_markdown`` removed."""
+    return re.sub(r"\\(.)", r"\1", text)

@@ -24,7 +24,6 @@ from analysis.cohort.model import LANDMARK_MONTHS, age_group
 from analysis.cohort.published import load_targets
 from analysis.cohort.summary import cohort_summary
 from analysis.stats.kaplan_meier import SurvivalDataError
-from analysis.stats.logrank import LogRankError
 from analysis.text import json_number
 
 
@@ -76,9 +75,10 @@ def km_report(cohort: pd.DataFrame, endpoint: str, group: str | None = None,
     result = compare_survival(comparison, endpoint, cohort=cohort)
     if result.problems:
         raise SurvivalDataError(next(iter(result.problems.values())))
+    logrank_note = None
     if group is not None and result.test is None:
-        # A comparison was asked for on the command line: say why there is no test rather than print null.
-        raise LogRankError(result.test_error or "a between-group test needs at least two groups with patients")
+        # A comparison was asked for: the curves are still shown, and the output says why there is no test.
+        logrank_note = _no_test_reason(result, group)
     groups = []
     for km in result.curves:
         m = km.median
@@ -95,11 +95,22 @@ def km_report(cohort: pd.DataFrame, endpoint: str, group: str | None = None,
     if result.test is not None:
         test = result.test
         logrank = {"statistic": json_number(test.statistic), "df": int(test.df), "p": json_number(test.p)}
-    return {
+    out = {
         "endpoint": endpoint, "n": result.n, "events": result.events,
         "groups": groups, "logrank": logrank,
         "followup_median": json_number(result.followup_median),
     }
+    if logrank_note:
+        out["logrank_note"] = logrank_note
+    return out
+
+
+def _no_test_reason(result, group: str) -> str:
+    """Why a requested log-rank test is missing, in words (one group only, no events...)."""
+    if len(result.curves) == 1:
+        return (f"no test: all {result.curves[0].n} patients with a known {group} have {group} = "
+                f"{result.curves[0].label}, and a test compares two or more groups")
+    return f"no test: {result.test_error or 'the groups cannot be compared'}"
 
 
 def cif_report(cohort: pd.DataFrame, group: str | None = None,
