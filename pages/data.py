@@ -26,6 +26,7 @@ from ui.upload import (
     RAW,
     ROUND,
     checked_upload,
+    first_rows,
     read_upload,
     remove_data,
     sheet_choice,
@@ -90,7 +91,7 @@ if raw is None:
 raw_key = st.session_state[RAW]["key"]
 st.caption(escape_markdown(f"{raw.file_name}: {raw.description}; {raw.n_rows} rows, {raw.frame.shape[1]} columns."))
 with st.expander("First rows of the file"):
-    st.dataframe(raw.frame.head(10).astype(str), width="stretch")
+    st.dataframe(first_rows(raw), width="stretch")
 
 st.subheader("2 · Map the columns")
 base_mapping(raw, raw_key)

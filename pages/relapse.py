@@ -16,7 +16,7 @@ from analysis.cohort.published import published_median_relapse_months
 from analysis.figures.cif import CAUSE_TITLES, relapse_figures
 from analysis.figures.timing import timing_figure
 from analysis.stats.competing_risks import CompetingRisksError
-from analysis.text import sentence
+from analysis.text import escape_markdown, sentence
 from ui.cache import published_targets, session_memo
 from ui.controls import compare_control, landmark_control, stop_if_empty
 from ui.figures import show_figure
@@ -51,18 +51,18 @@ try:
     result, figures = session_memo("relapse", (view.filters, view.saved, st.session_state.get("relapse.compare")),
                                    _estimate)
 except CompetingRisksError as err:
-    st.warning(f"Cumulative incidence cannot be estimated: {err}.")
+    st.warning(escape_markdown(f"Cumulative incidence cannot be estimated: {err}."))
     st.stop()
 for g in result.empty:
-    st.info(f"{g}: no patients, left out.")
+    st.info(escape_markdown(f"{g}: no patients, left out."))
 
 st.subheader("Cumulative incidence of relapse and of non-relapse mortality")
 for note in result.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 for tab, cause in zip(st.tabs([CAUSE_TITLES[c] for c in CAUSES]), CAUSES, strict=True):
     with tab:
         if cause in figures.problems:
-            st.info(sentence(figures.problems[cause]))
+            st.info(escape_markdown(sentence(figures.problems[cause])))
         else:
             show_figure(figures.figures[cause], key=f"relapse_cif_{cause}")
 
@@ -108,10 +108,10 @@ reference = published_median_relapse_months(published_targets()) if view.is_unfi
 try:
     hist = timing_histogram(comparison.frame, order=result.groups, bin_width=bin_width)
 except TimingError as err:
-    st.info(sentence(err))
+    st.info(escape_markdown(sentence(err)))
 else:
     for note in hist.notes:
-        st.info(note)
+        st.info(escape_markdown(note))
     show_figure(timing_figure(hist, mode=mode, scale=scale, reference=reference), key="relapse_timing")
     st.caption(
         "Among patients who relapsed after HSCT2; dashed lines mark each group's median (the plain median of "
@@ -126,7 +126,7 @@ if "months_hsct1_to_relapse" in view.full:
         hist1 = timing_histogram(comparison.frame, interval=HSCT1_TO_RELAPSE, order=result.groups,
                                  bin_width=bin_width)
     except TimingError as err:
-        st.info(sentence(err))
+        st.info(escape_markdown(sentence(err)))
     else:
         show_figure(timing_figure(hist1, mode=mode, scale=scale), key="relapse_timing_hsct1")
         st.caption("Shaded: relapse within 6 months of HSCT1 (early relapse), a known risk factor for HSCT2.")

@@ -9,6 +9,7 @@ from analysis.cohort.model import ENDPOINT_NAMES, label
 from analysis.cohort.published import published_hazard_ratios
 from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table
 from analysis.stats.cox.design import DesignError
+from analysis.text import escape_markdown
 from ui.cache import published_targets, session_memo
 from ui.controls import stop_if_empty
 from ui.figures import show_figure
@@ -47,11 +48,11 @@ result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, sh
 
 # ------------------------------------------------------------------ multivariable model
 if result.model is None:
-    st.warning(f"The multivariable model cannot be fitted: {result.problem}")
+    st.warning(escape_markdown(f"The multivariable model cannot be fitted: {result.problem}"))
 else:
     model = result.model
     for warning in result.warnings:
-        st.warning(warning)
+        st.warning(escape_markdown(warning))
     if result.needs_penalty and not firth:
         st.info("Tick **Firth-penalized fit** under the options for finite estimates.")
     models = {"Multivariable": model}
@@ -85,7 +86,7 @@ else:
         st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
 
 for column, problem in result.univariable_problems.items():
-    st.info(f"Univariable {label(column)}: {problem}")
+    st.info(escape_markdown(f"Univariable {label(column)}: {problem}"))
 
 # ------------------------------------------------------------------ subgroups
 st.subheader("Effect of one factor within subgroups")
@@ -108,7 +109,7 @@ else:
                                                                tuple(spec_of[b] for b in by)),
                                    lambda: subgroup_effects(view.cohort, ep, spec_of[factor], [spec_of[b] for b in by]))
         except (DesignError, ValueError) as err:
-            st.warning(str(err))
+            st.warning(escape_markdown(str(err)))
         else:
             sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effects.term} "
                                     "within subgroups", subtitle="each subgroup fitted alone; interaction p from "
@@ -116,4 +117,4 @@ else:
             show_figure(sub_fig, key="risk_subgroups")
             for row in effects.interaction.itertuples(index=False):
                 if row.note:
-                    st.caption(f"{label(row.by)}: {row.note}")
+                    st.caption(escape_markdown(f"{label(row.by)}: {row.note}"))

@@ -19,6 +19,7 @@ from analysis.cohort.model import ENDPOINT_NAMES, has_overall_survival
 from analysis.cohort.published import published_km_labels, published_n, published_survival
 from analysis.figures.curves import ReferenceMarker, curve_figure, kaplan_meier_curve
 from analysis.stats.kaplan_meier import CONF_TYPES, SurvivalDataError
+from analysis.text import escape_markdown
 from ui.cache import published_targets, session_memo
 from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
 from ui.figures import show_figure
@@ -93,12 +94,12 @@ try:
         lambda: compare_survival(comparison, ep_name, cohort=view.cohort if comparison.by != SAVED else None,
                                  conf_type=conf_type, rho=rho, gamma=gamma, trend=want_trend))
 except SurvivalDataError as err:
-    st.warning(f"Survival cannot be estimated: {err}.")
+    st.warning(escape_markdown(f"Survival cannot be estimated: {err}."))
     st.stop()
 for group, problem in result.problems.items():
-    st.warning(f"{group}: {problem}.")
+    st.warning(escape_markdown(f"{group}: {problem}."))
 for group in result.empty:
-    st.info(f"{group}: no patients, left out.")
+    st.info(escape_markdown(f"{group}: no patients, left out."))
 if not result.curves:
     st.warning("No group has patients to estimate survival for.")
     st.stop()
@@ -123,7 +124,7 @@ if references:
     st.caption(f"Open diamonds: the paper's published estimates for all {published_n(targets)} patients "
                f"at {marks_text}.")
 if result.note:
-    st.warning(result.note)
+    st.warning(escape_markdown(result.note))
 
 # ------------------------------------------------------------------ tables
 left, right = st.columns(2)

@@ -11,6 +11,7 @@ from analysis.analyses.models import cox_model
 from analysis.cohort.model import age_group
 from analysis.stats.cox.design import CovariateSpec, default_cut
 from analysis.text import hazard_ratio_text as format_hr
+from tests.apptest_support import shown
 
 PAGE = "risk_factors"
 
@@ -29,7 +30,7 @@ def _annotations(fig: dict) -> list[str]:
 
 
 def _texts(at) -> str:
-    return " ".join(e.value for kind in (at.info, at.warning, at.caption, at.markdown) for e in kind)
+    return " ".join(shown(e.value) for kind in (at.info, at.warning, at.caption, at.markdown) for e in kind)
 
 
 def _table(at, column: str):

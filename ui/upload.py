@@ -80,6 +80,15 @@ def sheet_choice(raw: RawTable | None, same_file: bool) -> None:
     st.selectbox("Sheet", sheets, key="data_sheet", help="The workbook's sheet that holds one row per patient.")
 
 
+def first_rows(raw: RawTable, n: int = 10) -> pd.DataFrame:
+    """The file's first rows as text, whatever the cells hold (bytes, nested values, very long text)."""
+    def text(value: object) -> str:
+        shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        return shown if len(shown) <= 200 else shown[:200] + "…"
+
+    return raw.frame.head(n).map(text)
+
+
 def checked_upload(raw: RawTable, raw_key, mapping: ColumnMapping) -> CheckedUpload:
     memo = st.session_state.get(CHECKED)
     if memo is None or memo["key"] != (raw_key, mapping):

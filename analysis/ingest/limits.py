@@ -25,6 +25,7 @@ ENVIRONMENT: dict[str, str] = {
     "file_mb": "HSCT2_MAX_FILE_MB",
     "uncompressed_mb": "HSCT2_MAX_UNCOMPRESSED_MB",
     "rows": "HSCT2_MAX_ROWS",
+    "columns": "HSCT2_MAX_COLUMNS",
     "cells": "HSCT2_MAX_CELLS",
     "spreadsheet_cells": "HSCT2_MAX_SPREADSHEET_CELLS",
 }
@@ -43,6 +44,8 @@ class LoadLimits:
         the column chunks of a Parquet file (MB).
     rows
         Data rows of the table.
+    columns
+        Columns of the table (each is mapped and offered as a filter and covariate).
     cells
         Rows × columns of the table.
     spreadsheet_cells
@@ -53,6 +56,7 @@ class LoadLimits:
     file_mb: float = 200.0
     uncompressed_mb: float = 500.0
     rows: int = 1_000_000
+    columns: int = 1_000
     cells: int = 20_000_000
     spreadsheet_cells: int = 2_000_000
 
@@ -87,6 +91,7 @@ _LIMIT_WORDS = {
     "file_mb": "{:g} MB",
     "uncompressed_mb": "{:g} MB unpacked",
     "rows": "{:,.0f} rows",
+    "columns": "{:,.0f} columns",
     "cells": "{:,.0f} cells",
     "spreadsheet_cells": "{:,.0f} cells in a spreadsheet",
 }

@@ -40,8 +40,10 @@ from analysis.ingest.limits import LoadLimits, megabytes, over_limit
 
 MAX_FILE_MB = int(LoadLimits.file_mb)
 
-#: Upload types offered by the Data page (the sniffer decides the real format).
-FILE_TYPES: tuple[str, ...] = ("csv", "tsv", "txt", "tab", "xlsx", "sav", "zsav", "dta", "parquet")
+#: Upload types offered by the Data page (the sniffer decides the real format). Legacy .xls and .zip are
+#: accepted so that the page can say what to do with them, instead of the upload widget refusing them unexplained.
+FILE_TYPES: tuple[str, ...] = ("csv", "tsv", "txt", "tab", "xlsx", "xlsm", "sav", "zsav", "dta", "parquet", "xls",
+                               "zip")
 
 #: Strings read as "missing" in text files, besides the empty field.
 #: "." is the SAS/Stata/SPSS missing marker that survives a CSV export.
@@ -338,10 +340,13 @@ def _read_text(content: bytes, file_name: str, limits: LoadLimits) -> RawTable:
         delim = sniff_delimiter(text)
     header = _header(text, delim)
     lines = text.count("\n") + 1
+    _check_shape(0, len(header), file_name, limits)
     if len(header) * min(lines, limits.rows + 1) > limits.cells:
         raise LoadError(over_limit(f"{file_name} has about {len(header) * lines:,} cells ({lines:,} lines × "
                                    f"{len(header):,} columns)", "cells", limits))
     frame = _parse_delimited(text, delim, file_name, limits.rows + 1)
+    if len(frame) > limits.rows:  # read no further than one row past the limit
+        raise LoadError(over_limit(f"{file_name} has more than {limits.rows:,} rows", "rows", limits))
     if len(header) == frame.shape[1] and [h.strip() for h in header] != [str(c).strip() for c in frame.columns]:
         frame.columns = header  # pandas renames duplicates ("death.1"); the file's own names are reported later
     if delim != ",":
@@ -408,18 +413,20 @@ def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def _read_xlsx(content: bytes, file_name: str, sheet: str | None, limits: LoadLimits) -> RawTable:
     try:
         archive = workbook.open_workbook(content, file_name, limits)
-        book = pd.ExcelFile(io.BytesIO(content), engine="openpyxl")
     except workbook.WorkbookError as err:
         raise LoadError(str(err)) from None
+    parts = workbook.sheet_parts(archive)
+    scans = _scan_sheets(archive, parts, file_name, limits)  # before openpyxl, which reads undimensioned sheets
+    try:
+        book = pd.ExcelFile(io.BytesIO(content), engine="openpyxl")
     except Exception as err:
         raise LoadError(f"{file_name} looks like an Excel file but could not be opened ({_short(err)}).") from None
     names = tuple(str(s) for s in book.sheet_names)
-    parts = workbook.sheet_parts(archive)
     if sheet is not None and sheet not in names:
         raise LoadError(f"{file_name} has no sheet named {sheet!r}; its sheets are {', '.join(names)}.", names)
     narrow: list[str] = []  # sheets of one column (a read-me), passed over when no sheet is asked for
     for name in [sheet] if sheet is not None else list(names):
-        frame, warnings = _read_sheet(book, archive, parts.get(name), name, file_name, names, limits)
+        frame, warnings = _read_sheet(book, scans.get(name), name, file_name, names, limits)
         if frame.empty or (sheet is None and frame.shape[1] < 2):
             narrow += [] if frame.empty else [name]
             continue
@@ -440,16 +447,28 @@ def _read_xlsx(content: bytes, file_name: str, sheet: str | None, limits: LoadLi
     raise LoadError(f"{file_name} is an Excel workbook whose sheets are all empty.", names)
 
 
-def _read_sheet(book: pd.ExcelFile, archive, part: str | None, name: str, file_name: str,
+def _scan_sheets(archive, parts: dict[str, str], file_name: str, limits: LoadLimits) -> dict[str, workbook.SheetScan]:
+    """Every sheet's counts; a sheet over the limits refuses the workbook before anything is parsed."""
+    scans: dict[str, workbook.SheetScan] = {}
+    names = tuple(parts)
+    for name, part in parts.items():
+        if part not in archive.namelist():
+            continue
+        scan = scans[name] = workbook.scan_sheet(archive, part, limits)
+        where = f"Sheet {name!r} of {file_name}"
+        advice = "Save the sheet with the data as CSV, which reads about fifty times faster."
+        if scan.cells > limits.spreadsheet_cells:
+            raise LoadError(over_limit(f"{where} has more than {limits.spreadsheet_cells:,} cells",
+                                       "spreadsheet_cells", limits, advice), names)
+        if scan.rows > limits.rows + 1:
+            raise LoadError(over_limit(f"{where} has {scan.rows - 1:,} rows", "rows", limits, advice), names)
+    return scans
+
+
+def _read_sheet(book: pd.ExcelFile, scan: workbook.SheetScan | None, name: str, file_name: str,
                 names: tuple[str, ...], limits: LoadLimits) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """One sheet, its first non-empty row as the column names; refused before parsing when over the limits."""
-    scan = workbook.scan_sheet(archive, part, limits) if part in archive.namelist() else None
+    """One sheet, its first non-empty row as the column names (the sheet is within the limits: ``scan``)."""
     where = f"Sheet {name!r} of {file_name}"
-    if scan is not None and scan.cells > limits.spreadsheet_cells:
-        raise LoadError(over_limit(f"{where} has more than {limits.spreadsheet_cells:,} cells", "spreadsheet_cells",
-                                   limits, "Save the sheet as CSV, which reads about fifty times faster."), names)
-    if scan is not None and scan.rows > limits.rows + 1:
-        raise LoadError(over_limit(f"{where} has {scan.rows - 1:,} rows", "rows", limits), names)
     try:
         # dtype=object keeps text cells as text ("001" stays "001"); numbers stay numbers. header=None: the
         # names are taken as written (pandas would rename a duplicate "death" to "death.1").
@@ -574,12 +593,18 @@ def _clean_names(columns: pd.Index) -> tuple[list[str], tuple[str, ...]]:
         seen.setdefault(name, 1)
         names.append(name)
     renamed = tuple(f"The column name {name!r} appears {len(copies)} times; they are called "
-                    f"{', '.join(map(repr, copies))} here: check which one holds what you map."
-                    for name, copies in duplicated.items())
+                    f"{', '.join(map(repr, copies[:3]))}{', …' if len(copies) > 3 else ''} here: check which one "
+                    "holds what you map." for name, copies in list(duplicated.items())[:5])
+    if len(duplicated) > 5:
+        renamed += (f"{len(duplicated) - 5} more column names appear more than once.",)
     return names, renamed
 
 
 def _check_shape(rows: int, columns: int, file_name: str, limits: LoadLimits) -> None:
+    if columns > limits.columns:
+        raise LoadError(over_limit(f"{file_name} has {columns:,} columns", "columns", limits,
+                                   "A cohort file holds one row per patient and one column per variable: check the "
+                                   "delimiter, or leave out columns you do not need."))
     if rows > limits.rows:
         raise LoadError(over_limit(f"{file_name} has {rows:,} rows", "rows", limits))
     if rows * columns > limits.cells:

@@ -414,7 +414,9 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
             out[name] = np.nan
 
     _standard_covariates(frame, of, mapping, factor, out, problems, sources)
-    notes += _other_covariates(frame, mapping, set(of.values()), out)
+    other, other_notes = _other_covariates(frame, mapping, set(of.values()), set(out.columns))
+    out = pd.concat([out, pd.DataFrame(other, index=frame.index)], axis=1) if other else out  # one join, not many
+    notes += other_notes
     position = {c: i for i, c in enumerate(frame.columns)}
     standard = sorted((c for c in COVARIATE_FIELDS if c in out), key=lambda c: position[of[c]])
     order = [*REQUIRED_FIELDS, *standard]
@@ -605,11 +607,13 @@ def _standard_covariates(frame, of, mapping, factor, out, problems, sources) -> 
         sources[name] = (of[name],)
 
 
-def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str], out: pd.DataFrame) -> list[str]:
+def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str],
+                      present: set[str]) -> tuple[dict[str, pd.Series], list[str]]:
     """Every column not mapped nor ignored: numbers stay numbers, the rest becomes text."""
     notes: list[str] = []
     dropped: list[str] = []
-    taken = set(out.columns) | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | {"age_group"}
+    columns: dict[str, pd.Series] = {}
+    taken = present | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | {"age_group"}
     for column in frame.columns:
         if column in used or column in mapping.ignored:
             continue
@@ -621,13 +625,13 @@ def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str
         while name in taken or name.startswith("_"):
             name = f"{name.lstrip('_')} (file)"
         taken.add(name)
-        out[name] = _covariate(raw, as_category=column in mapping.categorical)
+        columns[name] = _covariate(raw, as_category=column in mapping.categorical)
         if name != column:
             notes.append(f"Column {column!r} is called {name!r} here (its name is a cohort field).")
     if dropped:
         notes.append(f"Date columns not mapped as HSCT2/relapse/last-contact dates are left out: "
                      f"{', '.join(dropped)}.")
-    return notes
+    return columns, notes
 
 
 def _mostly_dates(raw: pd.Series) -> bool:

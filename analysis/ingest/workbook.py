@@ -2,11 +2,12 @@
 
 An .xlsx file is a ZIP archive of XML parts. Parsing a sheet with openpyxl
 costs tens of microseconds per cell, and a workbook of 97 KB can unpack to a
-sheet of 300,000 rows; :func:`open_workbook` reads the archive's
-directory (the unpacked size of every part) and streams each sheet's XML
-once through linear-time patterns to count its rows and cells, without
-building any cell. The loader refuses a workbook over the limits
-(:mod:`analysis.ingest.limits`) before the parse.
+sheet of 300,000 rows. :func:`open_workbook` reads the archive's directory
+(the unpacked size of every part) and :func:`scan_sheet` streams a sheet's XML
+once, counting its rows and cells in linear time without building any cell.
+The loader refuses a workbook over the limits (:mod:`analysis.ingest.limits`)
+before openpyxl touches it: even opening a workbook makes openpyxl read every
+sheet that does not state its size.
 
 The same pass finds **formula cells without a saved result**: a workbook
 written by a program that does not calculate (a script, some exports)
@@ -101,29 +102,44 @@ def scan_sheet(archive: zipfile.ZipFile, part: str, limits: LoadLimits) -> Sheet
     """Stream one sheet's XML and count rows, cells and formula cells without a value.
 
     The stream stops as soon as the cells exceed the spreadsheet limit (the
-    counts are then "at least"), and it never holds more than a few MB. The
-    patterns are linear in the input; a chunk is cut before its last cell,
-    so that no cell is split between two chunks.
+    counts are then "at least"), and it never holds more than a few MB.
+    Counting is linear in the input: plain byte counts for the usual
+    unprefixed XML, linear patterns for a prefixed one and for formulas. A
+    chunk is cut before its last cell, so that no cell is split between two
+    chunks.
     """
     rows = cells = formulas = 0
     examples: list[str] = []
     carry = b""
+    prefixed = None
     with archive.open(part) as stream:
         while True:
             chunk = stream.read(_CHUNK)
             buffer = carry + chunk
+            if prefixed is None:
+                prefixed = re.search(rb"<[A-Za-z_][\w.-]*:worksheet[\s>]", buffer[:4096]) is not None
             if chunk:
                 cut = _last_cell_start(buffer)
                 buffer, carry = buffer[:cut], buffer[cut:]
-            rows += len(_ROW.findall(buffer))
-            cells += len(_CELL.findall(buffer))
-            for found in _FORMULA_WITHOUT_VALUE.finditer(buffer):
-                formulas += 1
-                if len(examples) < 3:
-                    examples.append(_cell_ref(buffer, found.start()))
+            rows_here, cells_here = _count(buffer, prefixed)
+            rows, cells = rows + rows_here, cells + cells_here
+            if b"<f" in buffer or (prefixed and b":f" in buffer):
+                for found in _FORMULA_WITHOUT_VALUE.finditer(buffer):
+                    formulas += 1
+                    if len(examples) < 3:
+                        examples.append(_cell_ref(buffer, found.start()))
             if not chunk or cells > limits.spreadsheet_cells:
                 break
     return SheetScan(rows, cells, formulas, tuple(e for e in examples if e))
+
+
+def _count(buffer: bytes, prefixed: bool) -> tuple[int, int]:
+    """Rows and cells written in a piece of sheet XML."""
+    if prefixed:
+        return len(_ROW.findall(buffer)), len(_CELL.findall(buffer))
+    rows = buffer.count(b"<row ") + buffer.count(b"<row>")
+    cells = buffer.count(b"<c ") + buffer.count(b"<c>") + buffer.count(b"<c/")
+    return rows, cells
 
 
 def _last_cell_start(buffer: bytes) -> int:
