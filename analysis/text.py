@@ -129,10 +129,16 @@ def month_label(months: float) -> str:
 
 
 def hazard_ratio_text(hr: float, lower: float, upper: float) -> str:
-    """``"2.50 (1.10–4.02)"``; values of 100 or more without decimals, infinite limits as ``∞``."""
+    """``"2.50 (1.10–4.02)"``; values of 100 or more without decimals, infinite limits as ``∞``.
+
+    Values below 0.01 keep three decimals and values below 0.001 read ``<0.001``
+    (an estimate of 0.002 printed as "0.00" reads as zero).
+    """
     def one(v: float) -> str:
         if not _finite(v):
             return "∞"
+        if v < 0.01:
+            return "0" if v <= 0 else "<0.001" if v < 0.001 else f"{v:.3f}"
         return f"{v:.2f}" if v < 100 else f"{v:.0f}"
     return f"{one(hr)} ({one(lower)}–{one(upper)})"
 

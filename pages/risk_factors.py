@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from analysis.analyses.risk_factors import analyse_risk_factors, subgroup_effects, subgroup_factors
+from analysis.analyses.risk_factors import INTERVALS, analyse_risk_factors, subgroup_effects, subgroup_factors
 from analysis.cohort.model import ENDPOINT_NAMES, label
 from analysis.cohort.published import published_hazard_ratios
 from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table
 from analysis.stats.cox.design import DesignError
-from analysis.text import escape_markdown
+from analysis.text import DASH, escape_markdown, p_cell
 from ui.cache import published_targets, session_memo
 from ui.controls import stop_if_empty
 from ui.figures import show_figure
@@ -17,12 +18,15 @@ from ui.links import persist
 from ui.model_controls import covariate_control, covariate_specs, endpoint_control
 from ui.state import get_view
 
+CI_LABELS = {"auto": "Profile likelihood below 10 events per coefficient", "profile": "Profile likelihood",
+             "wald": "Wald"}
 view = get_view()
 st.title("Risk factors")
 st.caption(
     "Cox proportional hazards models refitted on the filtered patients (Efron ties; numbers equal R "
-    "`coxph`). Relapse and NRM are cause-specific: the competing event censors. Hazard ratios come "
-    "with 95 % Wald confidence intervals; check the events per coefficient before reading them."
+    "`coxph`). Relapse and NRM are cause-specific: the competing event censors. With fewer than 10 events per "
+    "coefficient the 95 % confidence intervals come from the profile likelihood and p from likelihood-ratio "
+    "tests (Wald otherwise); the page names what makes an estimate unstable."
 )
 stop_if_empty(view)
 
@@ -40,11 +44,15 @@ with st.expander("Reference levels, numeric covariates, penalty", expanded=False
                              "when a level has no events (monotone likelihood).")
     persist("risk_factors.univariable", False)
     show_uni = st.checkbox("Show univariable estimates beside the multivariable ones", key="risk_factors.univariable")
+    persist("risk_factors.ci", "auto", list(INTERVALS))
+    intervals = st.radio("Confidence intervals and p-values", list(INTERVALS), key="risk_factors.ci", horizontal=True,
+                         format_func=CI_LABELS.get, help="The profile likelihood follows the likelihood itself; "
+                         "Wald intervals assume it is quadratic, which fails with few events.")
 
 # Depends on the data, the filters and the model controls only: display options reuse it.
-result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, show_uni),
+result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, show_uni, intervals),
                       lambda: analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None,
-                                                   univariable=show_uni))
+                                                   univariable=show_uni, intervals=intervals))
 
 # ------------------------------------------------------------------ multivariable model
 if result.model is None:
@@ -67,8 +75,10 @@ else:
             st.caption("Open red diamonds: the paper's multivariable hazard ratios (whole cohort).")
     penalty = ", Firth-penalized" if model.penalty else ""
     fig = forest_figure(table, title=f"{ENDPOINT_NAMES[ep]}: Cox model{penalty}", published=markers,
-                        subtitle=f"n = {model.n} patients, {model.events} events")
+                        subtitle=f"n = {model.n} patients, {model.events} events; 95 % CI: {result.intervals}")
     show_figure(fig, key="risk_forest")
+    st.caption(f"Intervals and p of the multivariable model: {result.intervals_text}. Arrows at the axis edge: "
+               "the interval (or the estimate) runs beyond the axis; the HR column gives the numbers.")
 
     # Full width, one under the other: the plain-language columns need the room.
     st.subheader("Model statistics")
@@ -77,12 +87,12 @@ else:
     if result.proportional_hazards is None:
         st.info("Not tested: the model did not give finite estimates.")
     else:
-        ph = result.proportional_hazards.table.assign(covariate=lambda d: d["covariate"].map(
-            lambda c: "Global" if c == "GLOBAL" else label(c)))
+        ph = result.proportional_hazards.table.assign(
+            covariate=lambda d: d["covariate"].map(lambda c: "Global" if c == "GLOBAL" else label(c)),
+            chisq=lambda d: d["chisq"].map(lambda x: f"{x:.2f}" if np.isfinite(x) else DASH),
+            p=lambda d: d["p"].map(p_cell))  # text, so that a test that could not be done shows "–", not NaN
         st.dataframe(ph.rename(columns={"covariate": "Covariate", "chisq": "χ²", "verdict": "Verdict"}),
-                     hide_index=True, width="stretch",
-                     column_config={"p": st.column_config.NumberColumn(format="%.3f"),
-                                    "χ²": st.column_config.NumberColumn(format="%.2f")})
+                     hide_index=True, width="stretch")
         st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
 
 for column, problem in result.univariable_problems.items():
