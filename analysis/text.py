@@ -200,6 +200,9 @@ def jsonable(value: Any) -> Any:
 # ------------------------------------------------------------------ text from files and links
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+#: A word joiner (U+2060): invisible, but it breaks the patterns that Markdown turns into links by themselves.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(://|(?i:\bwww)(?=\.)|@)")
 #: Cells starting with these are run as formulas by spreadsheet programs (CSV injection, OWASP).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -209,9 +212,13 @@ def escape_markdown(text: object) -> str:
 
     Streamlit renders ``st.markdown``, captions, alerts and labels as Markdown:
     a column name ``[log in](https://evil.example)`` or a saved-cohort name
-    ``<h1>FAKE</h1>`` from a link must stay literal text.
+    ``<h1>FAKE</h1>`` from a link must stay literal text. Escapes do not stop
+    GitHub Markdown from linking a bare address by itself (``https://``,
+    ``www.``, an e-mail address), so an invisible word joiner breaks each
+    ``://``, ``www.`` and ``@``: the text reads the same and links nowhere.
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    joined = _AUTOLINK.sub(lambda m: m.group(1)[0] + WORD_JOINER + m.group(1)[1:], str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", joined)
 
 
 def formula_safe(value: Any) -> Any:

@@ -47,5 +47,5 @@ def open_app(page: str | None = None, query: dict[str, str | list[str]] | None =
 
 
 def shown(text: str) -> str:
-    """Markdown source as a reader sees it: the backslash escapes of ``escape_markdown`` removed."""
-    return re.sub(r"\\(.)", r"\1", text)
+    """Markdown source as a reader sees it: the backslash escapes and word joiners of ``escape_markdown`` removed."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")

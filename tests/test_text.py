@@ -65,3 +65,12 @@ def test_formula_safe_frame_keeps_numbers_and_neutralises_text_and_names():
     assert list(safe.columns) == ["'=name", "n"]
     assert safe["'=name"].tolist() == ["'=cmd|' /C calc'!A0", "ok"] and safe["n"].tolist() == [-1.5, 2.0]
     assert frame.columns[0] == "=name"  # the input is not changed
+
+
+@pytest.mark.parametrize("text", ["https://evil.example/login", "see www.evil.example", "write to a@evil.example",
+                                  "[x](http://evil.example)"])
+def test_escaped_text_holds_no_address_markdown_would_link(text):
+    escaped = escape_markdown(text)
+    plain = escaped.replace("\\", "")
+    assert "://" not in plain and "www." not in plain.lower() and "@e" not in plain
+    assert plain.replace("\u2060", "") == text  # it reads the same

@@ -287,9 +287,9 @@ def _arrow_traces(table: pd.DataFrame, models: list[str], lo: float, hi: float) 
         for mask, edge, symbol in ((left, edge_lo, "triangle-left"), (right, edge_hi, "triangle-right")):
             if mask.any():
                 traces.append({"type": "scatter", "x": np.full(int(mask.sum()), edge), "y": y[mask],
-                               "mode": "markers", "marker": {"color": colour, "symbol": symbol, "size": 10},
-                               "showlegend": False, "hovertemplate": "beyond the axis: see the HR column"
-                                                                     "<extra></extra>"})
+                               "mode": "markers", "marker": {"color": colour, "symbol": symbol, "size": 13},
+                               "cliponaxis": False, "showlegend": False,
+                               "hovertemplate": "beyond the axis: see the HR column<extra></extra>"})
     return traces
 
 
@@ -327,7 +327,10 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
     title_text = f"<b>{title}</b>" + (f"<br><span style='font-size:{SMALL_FONT_SIZE}px;color:{MUTED_COLOUR}'>"
                                        f"{subtitle}</span>"
                                        if subtitle else "")
-    ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= np.log10(v) <= hi]
+    # a wide axis (intervals running far off) gets decades only, so the labels stay upright and apart
+    candidates = (0.01, 0.1, 1, 10, 100) if hi - lo > 2.5 else (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50,
+                                                                 100)
+    ticks = [v for v in candidates if lo <= np.log10(v) <= hi]
     layout = dict(
         title={"text": title_text, "x": 0, "xanchor": "left", "font": {"size": TITLE_FONT_SIZE}},
         height=140 + ROW_HEIGHT * (n_rows + 1) + (30 if subtitle else 0),
