@@ -18,8 +18,8 @@ import pandas as pd
 from analysis.analyses.calibration import calibration_report
 from analysis.analyses.model_checks import instability_findings, small_sample_warnings
 from analysis.analyses.models import cox_model, specs_from_options
-from analysis.analyses.risk_factors import profile_for
 from analysis.analyses.relapse import CAUSE_NAMES, compare_relapse, gray_tests
+from analysis.analyses.risk_factors import profile_for
 from analysis.analyses.survival import check_endpoint, compare_survival
 from analysis.cohort.grouping import compare_by
 from analysis.cohort.model import LANDMARK_MONTHS, age_group
