@@ -100,7 +100,7 @@ def data_page():
 def test_the_data_page_reads_or_refuses_and_keeps_the_data_in_use(data_page, files, name):
     case = CASES[name]
     at = data_page
-    at.file_uploader(key="data_upload_0").set_value((name, files[name].read_bytes(), "application/octet-stream"))
+    at.file_uploader(key="data_upload_1").set_value((name, files[name].read_bytes(), "application/octet-stream"))
     at.run(timeout=120)
     assert not at.exception, at.exception[0].message if at.exception else ""
     assert shown(at.info[0].value).startswith(f"**Your data: {BEFORE}**: N = 20")  # the data in use stay

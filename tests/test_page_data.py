@@ -131,7 +131,7 @@ def test_a_bad_file_keeps_the_previous_data(data_page):
         ("locked.xlsx", (ROOT / "tests/fixtures/upload/encrypted.xlsx").read_bytes(), "password-protected"),
         ("one.csv", b"a\n1\n2\n", "has only one column"),
     ]:
-        _upload(at, name, content)
+        _upload(at, name, content, round_=1)  # using the data started a fresh uploader
         errors = _texts(at.error)
         assert len(errors) == 1 and message in errors[0] and errors[0].endswith("Your previous data stay active.")
         assert "cgvhd.parquet" in _banner(at)
@@ -217,11 +217,14 @@ def test_remove_returns_to_the_demo(data_page):
     at = _upload(data_page, "mine.csv", load_demo_cohort().head(20).to_csv(index=False).encode())
     at.button(key="data_use").click().run()
     assert "mine.csv" in _banner(at)
+    # once the data are in use, only the cohort stays: no table read from the file, no check, an empty uploader
+    assert not any(k in at.session_state for k in ("_upload_raw", "_upload_checked", "_upload_base"))
+    assert at.file_uploader(key="data_upload_1").value is None
     at.button(key="data_remove").click().run()
     assert "synthetic" in _banner(at)
     assert "_active_data" not in at.session_state
     assert not any(k.startswith("_upload_raw") for k in at.session_state)
-    assert at.file_uploader(key="data_upload_1").value is None  # a fresh, empty uploader
+    assert at.file_uploader(key="data_upload_2").value is None  # a fresh, empty uploader (after use, and remove)
 
 
 def test_empty_filtered_cohort_does_not_break_the_page(data_page):

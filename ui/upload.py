@@ -3,7 +3,11 @@
 Privacy: the uploaded bytes come from ``st.file_uploader`` (held in memory),
 are read from memory, and what is derived from them lives only in this
 user's ``st.session_state``: never in a ``st.cache_*`` shared between users,
-never on disk. "Remove my data" or the end of the session forgets them.
+never on disk. Once the user keeps the data, only the cohort stays: the file's
+bytes are dropped from Streamlit's upload store, the table read from them and
+the check are forgotten, and the uploader starts afresh. (Streamlit frees its
+upload store only when a session shuts down, not when a closed tab's session
+expires.) "Remove my data" or the end of the session forgets the cohort.
 
 Text from the file (its name, column names, values, the notes about them) is
 shown escaped (:func:`analysis.text.escape_markdown`) or in data frames, never
@@ -27,6 +31,8 @@ from analysis.ingest.levels import level_assumptions
 from analysis.ingest.loading import LoadError, RawTable, read_data_file
 from analysis.ingest.mapping import ColumnMapping
 from analysis.ingest.validation import ROW_NUMBERING, CheckedUpload, check_upload
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
 from analysis.text import escape_markdown, formula_safe_frame
 from ui.state import clear_active_data, set_active_data
 
@@ -46,10 +52,18 @@ def forget_upload() -> None:
             del st.session_state[key]
 
 
+def _fresh_uploader() -> None:
+    """Forget the upload and its bytes in this session; the next run shows an empty file uploader."""
+    forget_upload()
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        ctx.uploaded_file_mgr.remove_session_files(ctx.session_id)
+    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
+
+
 def remove_data() -> None:
     clear_active_data()
-    forget_upload()
-    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1  # a fresh, empty file uploader
+    _fresh_uploader()
     st.session_state[MESSAGE] = ("info", "Your data were removed from this session; the demo cohort is active.")
 
 
@@ -108,6 +122,7 @@ def use_data(raw: RawTable, checked: CheckedUpload, exclude: bool, mapping: Colu
         note = "One time and a cause code: overall survival after relapse is not available."
     n_excluded = checked.n_rows - len(cohort)
     set_active_data(cohort, name=raw.file_name, n_excluded=n_excluded, note=note)
+    _fresh_uploader()  # only the cohort stays: not the file's bytes, nor the table and the check made from them
     excluded = f", {n_excluded} row(s) excluded" if n_excluded else ""
     st.session_state[MESSAGE] = ("success", f"{raw.file_name} is now the active data: N = {len(cohort)}{excluded}.")
 
