@@ -25,14 +25,13 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analysis.cohort.model import CohortError
 from analysis.ingest.levels import level_assumptions
 from analysis.ingest.loading import LoadError, RawTable, read_data_file
 from analysis.ingest.mapping import ColumnMapping
 from analysis.ingest.validation import ROW_NUMBERING, CheckedUpload, check_upload
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-
 from analysis.text import escape_markdown, formula_safe_frame
 from ui.state import clear_active_data, set_active_data
 
