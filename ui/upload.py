@@ -151,7 +151,7 @@ def _warning_kinds(checked: CheckedUpload) -> tuple[str, ...]:
         left.warning(escape_markdown(f"{group.column}: {group.rows} row(s) {group.problem} (values {group.values}). "
                                      "Possible, so they are kept."))
         if right.checkbox(f"Exclude these {group.rows} row(s)", key=f"data_exclude_{i}"):
-            excluded.append(group.key)
+            excluded.append(str(group.key))
     return tuple(excluded)
 
 

@@ -88,7 +88,7 @@ def separation_findings(model: CoxModel) -> list[str]:
 def term_label(model: CoxModel, term: str) -> str:
     """``"atg=yes"`` → ``"ATG = yes"``; a numeric term is its covariate's label."""
     row = model.design.terms.set_index("term").loc[term]
-    name = model.design.label_of(row["covariate"])
+    name = model.design.label_of(str(row["covariate"]))
     return name if row["kind"] == "numeric" else f"{name} = {row['level']}"
 
 
@@ -109,8 +109,8 @@ def _empty_cell_finding(model: CoxModel, unstable: set[str]) -> list[str]:
     if cells.empty:
         return []
     label = model.design.label_of
-    named = [f"{label(r.covariate)} = {r.level} occurs only with {label(r.other)} = {_or(r.present)} (never with "
-             f"{_or(r.absent)})" for r in cells.head(MAX_CELLS_NAMED).itertuples(index=False)]
+    named = [f"{label(str(r.covariate))} = {r.level} occurs only with {label(str(r.other))} = {_or(r.present)} "
+             f"(never with {_or(r.absent)})" for r in cells.head(MAX_CELLS_NAMED).itertuples(index=False)]
     more = len(cells) - MAX_CELLS_NAMED
     return [f"Empty cells in the cross-table of the covariates: {'; '.join(named)}"
             + (f"; and {more} more" if more > 0 else "")
@@ -134,8 +134,9 @@ def instability_findings(model: CoxModel, profile: ProfileLikelihood | None = No
                    "(quasi-separation), so there is no finite estimate; its 95 % profile interval is open "
                    f"towards {side}.")
     if extreme:
-        limits = ["hr", "lower", "upper"]
-        listed = "; ".join(f"{term_label(model, t)}: HR {hazard_ratio_text(*summary.loc[t, limits])}" for t in extreme)
+        limits = summary[["hr", "lower", "upper"]]
+        listed = "; ".join(f"{term_label(model, t)}: HR {hazard_ratio_text(*limits.loc[t].to_numpy(float))}"
+                           for t in extreme)
         out.append(f"Hazard ratios this far from 1 cannot rest on {count(model.events, 'event')} ({listed}). "
                    "Read them as a sign of sparse data, not as sizes of effect.")
     return out

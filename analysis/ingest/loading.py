@@ -481,7 +481,7 @@ def _read_sheet(book: pd.ExcelFile, scan: workbook.SheetScan | None, name: str, 
     header = list(frame.iloc[0])
     frame = frame.iloc[1:].infer_objects()
     frame.columns = header
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if scan is not None and scan.formulas_without_value:
         examples = f" (e.g. {', '.join(scan.examples)})" if scan.examples else ""
         warnings = (f"{where} has {scan.formulas_without_value:,} formula cell(s) without a saved result"
@@ -544,7 +544,7 @@ def _read_parquet(content: bytes, file_name: str, limits: LoadLimits) -> RawTabl
         raise LoadError(f"{file_name} looks like a Parquet file but could not be read ({_short(err)}).") from None
     for column in frame.columns[[isinstance(t, pd.CategoricalDtype) for t in frame.dtypes]]:
         frame[column] = frame[column].astype(object)  # values as written, not category codes
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if nested:
         left_out = ", ".join(schema.names[i] for i in nested)
         warnings = (f"Columns holding lists, records or maps cannot be analysed and were left out: {left_out}.",)

@@ -152,7 +152,8 @@ def _most_common(checked: CheckedUpload, exclude_warnings: Iterable[str]) -> str
     found = pd.concat([checked.problems, checked.warnings[checked.warnings["row"].isin(
         checked.warned_rows(exclude_warnings))]], ignore_index=True)
     counts = found.groupby(["column", "problem"], sort=False)["row"].nunique().sort_values(ascending=False)
-    parts = [f"{column}: {problem} ({n} row{'s' if n != 1 else ''})" for (column, problem), n in counts.head(3).items()]
+    parts = [f"{key[0]}: {key[1]} ({n} row{'s' if n != 1 else ''})"  # type: ignore[index]
+             for key, n in counts.head(3).items()]
     more = len(counts) - 3
     return f"every row has a problem — {'; '.join(parts)}" + (f"; and {more} other kind(s)" if more > 0 else "")
 

@@ -148,7 +148,8 @@ def _level_members(model: CoxModel) -> dict[str, dict[str, np.ndarray]]:
     out: dict[str, dict[str, np.ndarray]] = {}
     x = model.design.matrix
     terms = list(model.design.terms["term"])
-    for cov, group in model.design.levels.groupby("covariate", sort=False):
+    for key, group in model.design.levels.groupby("covariate", sort=False):
+        cov = str(key)
         cols = model.design.columns_of(cov)
         if not cols:
             continue

@@ -63,10 +63,10 @@ class ProfileLikelihood:
     def unbounded(self) -> dict[str, str]:
         """``{term: "0" or "∞"}`` for each term whose interval is open on one side (or ``"0 and ∞"``)."""
         out = {}
-        for row in self.table.itertuples(index=False):
-            sides = [s for s, open_ in (("0", np.isneginf(row.lower)), ("∞", np.isposinf(row.upper))) if open_]
+        for term, lower, upper in zip(self.table["term"], self.table["lower"], self.table["upper"], strict=True):
+            sides = [s for s, open_ in (("0", np.isneginf(float(lower))), ("∞", np.isposinf(float(upper)))) if open_]
             if sides:
-                out[row.term] = " and ".join(sides)
+                out[str(term)] = " and ".join(sides)
         return out
 
 
