@@ -47,7 +47,6 @@ from analysis.stats.cox.concordance import concordance
 from analysis.stats.cox.design import CovariateSpec
 from analysis.stats.cox.diagnostics import cox_zph
 from analysis.stats.cox.fit import CoxFitError, fit_cox
-from analysis.stats.cox.profile import profile_likelihood
 from analysis.stats.kaplan_meier import SurvivalDataError, fit_kaplan_meier, median_followup
 from analysis.stats.logrank import logrank_test, logrank_trend_test, pairwise_logrank
 
@@ -59,6 +58,6 @@ __all__ = [
     "cumulative_incidence", "curve_figure", "endpoint", "filter_from_query", "fit_cox", "fit_kaplan_meier",
     "forest_figure", "forest_table", "gray_test", "headline_table", "kaplan_meier_curve", "load_cohort",
     "load_demo_cohort", "logrank_test", "logrank_trend_test", "median_followup", "pairwise_logrank",
-    "patient_states", "profile_likelihood", "propose_mapping", "read_data_file", "read_data_path", "relapse_figures",
+    "patient_states", "propose_mapping", "read_data_file", "read_data_path", "relapse_figures",
     "specs_from_options", "subgroup_effects", "table_one",
 ]

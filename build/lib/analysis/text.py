@@ -13,10 +13,7 @@ so that a page, a slide and a notebook say the same thing the same way:
 * times: :func:`months_text`, :func:`median_text`, :func:`landmark_label`;
 * counts: :func:`count` (``"1 event"``, ``"12 events"``);
 * groups: :func:`group_text` (the whole cohort is "All patients");
-* machine-readable output: :func:`jsonable` (NaN and infinities become null);
-* text that came from a user's file or a share link: :func:`escape_markdown`
-  before it is shown on a page, :func:`formula_safe` / :func:`formula_safe_frame`
-  before it is written into a CSV or a spreadsheet.
+* machine-readable output: :func:`jsonable` (NaN and infinities become null).
 
 Nothing here computes a statistic: every function takes numbers and returns text.
 """
@@ -24,7 +21,6 @@ Nothing here computes a statistic: every function takes numbers and returns text
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -129,16 +125,10 @@ def month_label(months: float) -> str:
 
 
 def hazard_ratio_text(hr: float, lower: float, upper: float) -> str:
-    """``"2.50 (1.10–4.02)"``; values of 100 or more without decimals, infinite limits as ``∞``.
-
-    Values below 0.01 keep three decimals and values below 0.001 read ``<0.001``
-    (an estimate of 0.002 printed as "0.00" reads as zero).
-    """
+    """``"2.50 (1.10–4.02)"``; values of 100 or more without decimals, infinite limits as ``∞``."""
     def one(v: float) -> str:
         if not _finite(v):
             return "∞"
-        if v < 0.01:
-            return "0" if v <= 0 else "<0.001" if v < 0.001 else f"{v:.3f}"
         return f"{v:.2f}" if v < 100 else f"{v:.0f}"
     return f"{one(hr)} ({one(lower)}–{one(upper)})"
 
@@ -195,38 +185,3 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-# ------------------------------------------------------------------ text from files and links
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
-#: Cells starting with these are run as formulas by spreadsheet programs (CSV injection, OWASP).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_markdown(text: object) -> str:
-    """``text`` with every Markdown and HTML control character escaped, so a page shows it as it is.
-
-    Streamlit renders ``st.markdown``, captions, alerts and labels as Markdown:
-    a column name ``[log in](https://evil.example)`` or a saved-cohort name
-    ``<h1>FAKE</h1>`` from a link must stay literal text.
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-
-
-def formula_safe(value: Any) -> Any:
-    """A cell value that a spreadsheet will not run: text starting with ``= + - @`` (or a tab or CR)
-    gets a leading apostrophe; numbers and other values pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def formula_safe_frame(frame: Any) -> Any:
-    """A copy of a DataFrame with :func:`formula_safe` applied to every text cell and column name."""
-    out = frame.copy()
-    out.columns = [formula_safe(c) for c in out.columns]
-    for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype) == "string":
-            out[column] = out[column].map(formula_safe)
-    return out

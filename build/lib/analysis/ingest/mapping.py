@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cohort.model import DAYS_PER_MONTH, LABELS, REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC
-from analysis.ingest.dates import MAX_DATE_TEXT, parse_dates
+from analysis.ingest.dates import parse_dates
 from analysis.ingest.values import (
     CAUSE_TOKENS,
     EVENT_TOKENS,
@@ -62,8 +62,6 @@ TIME_UNITS: dict[str, float] = {  # months per unit
     "years": 12.0,
 }
 DATE_ORDERS: tuple[str, ...] = ("auto", "DMY", "MDY", "YMD")
-#: Dates before this are possible but unusual for an allogeneic transplant (the first were done in 1968).
-EARLIEST_PLAUSIBLE_DATE = pd.Timestamp("1950-01-01")
 
 #: The fields each time form uses, required ones first.
 FORM_FIELDS: dict[str, tuple[str, ...]] = {
@@ -98,10 +96,6 @@ FIELD_LABELS: dict[str, str] = {
 CAUSE_LABELS: dict[int, str] = {0: "censored", 1: "relapse", 2: "death without relapse"}
 
 _FORMAT = "hsct2-explorer column mapping"
-# Each of these is linear in the text (no nested or adjacent unbounded repetition).
-_DIGIT_SEPARATOR = re.compile(r"\d[./-]\d")
-_LETTERS = re.compile(r"[A-Za-z]{3}")
-_YEAR = re.compile(r"\d{4}")
 
 
 class MappingError(ValueError):
@@ -338,33 +332,22 @@ class MappedData:
     notes: tuple[str, ...] = ()
 
 
-IMPOSSIBLE, IMPLAUSIBLE = "impossible", "implausible"
-
-
 class _Problems:
-    """Collects problems as (row, column, value, problem, field, severity).
-
-    ``severity`` is ``"impossible"`` (the row cannot be analysed as it is) or
-    ``"implausible"`` (possible but unusual: the row is kept, with a warning).
-    """
+    """Collects problems as (row, column, value, problem, field)."""
 
     def __init__(self) -> None:
         self.rows: list[dict] = []
 
     def column(self, column: str, problem: str, field_name: str | None = None) -> None:
-        self.rows.append({"row": None, "column": column, "value": None, "problem": problem, "field": field_name,
-                          "severity": IMPOSSIBLE})
+        self.rows.append({"row": None, "column": column, "value": None, "problem": problem, "field": field_name})
 
-    def cells(self, mask: pd.Series, raw: pd.Series, column: str, problem: str | pd.Series, field_name: str,
-              severity: str = IMPOSSIBLE) -> None:
-        """One problem per flagged cell; ``problem`` is one text, or a text per row."""
+    def cells(self, mask: pd.Series, raw: pd.Series, column: str, problem: str, field_name: str) -> None:
         for row in mask.index[mask.to_numpy(dtype=bool)]:
-            text = problem if isinstance(problem, str) else str(problem.get(row))
-            self.rows.append({"row": row, "column": column, "value": raw.get(row), "problem": text,
-                              "field": field_name, "severity": severity})
+            self.rows.append({"row": row, "column": column, "value": raw.get(row), "problem": problem,
+                              "field": field_name})
 
     def frame(self) -> pd.DataFrame:
-        out = pd.DataFrame(self.rows, columns=["row", "column", "value", "problem", "field", "severity"])
+        out = pd.DataFrame(self.rows, columns=["row", "column", "value", "problem", "field"])
         out["row"] = pd.array(out["row"], dtype="Int64")
         out["value"] = [display_value(v) for v in out["value"]]
         return out
@@ -414,9 +397,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
             out[name] = np.nan
 
     _standard_covariates(frame, of, mapping, factor, out, problems, sources)
-    other, other_notes = _other_covariates(frame, mapping, set(of.values()), set(out.columns))
-    out = pd.concat([out, pd.DataFrame(other, index=frame.index)], axis=1) if other else out  # one join, not many
-    notes += other_notes
+    notes += _other_covariates(frame, mapping, set(of.values()), out)
     position = {c: i for i, c in enumerate(frame.columns)}
     standard = sorted((c for c in COVARIATE_FIELDS if c in out), key=lambda c: position[of[c]])
     order = [*REQUIRED_FIELDS, *standard]
@@ -520,8 +501,8 @@ def _dates(frame, of, mapping, out, problems, sources) -> list[str]:
     for name in ("date_hsct2", "date_last_contact", "date_relapse"):
         if name in of:
             result = parse_dates(frame[of[name]], mapping.date_order)
-            problems.cells(result.bad, frame[of[name]], of[name], result.reasons, name)
-            parsed[name] = _plausible_dates(result.dates, frame[of[name]], of[name], name, problems)
+            problems.cells(result.bad, frame[of[name]], of[name], "not a date", name)
+            parsed[name] = result.dates
             notes += [f"{of[name]}: {note}" for note in result.notes]
     if "date_hsct2" not in parsed or "date_last_contact" not in parsed:
         return notes
@@ -557,26 +538,16 @@ def _dates(frame, of, mapping, out, problems, sources) -> list[str]:
         problems.cells(rel_date < start, raw_rel, of["date_relapse"], "relapse date is before HSCT2",
                        "relapse_months")
         late = (rel_date > last) & (last >= start)
-        why = pd.Series({row: f"relapse after last contact ({display_value(rel_date[row])} > "
-                              f"{display_value(last[row])})" for row in late.index[late.to_numpy(dtype=bool)]},
-                        dtype=object)
-        problems.cells(late, raw_rel, of["date_relapse"], why, "relapse_months")
+        for row in late.index[late.to_numpy(dtype=bool)]:
+            problems.rows.append({
+                "row": row, "column": of["date_relapse"], "value": raw_rel.get(row), "field": "relapse_months",
+                "problem": f"relapse after last contact ({display_value(rel_date[row])} > {display_value(last[row])})",
+            })
         out["relapse_months"] = (rel_date - start).dt.days / DAYS_PER_MONTH
         sources["relapse_months"] = (of["date_relapse"], of["date_hsct2"])
     else:
         out["relapse_months"] = np.nan
     return notes
-
-
-def _plausible_dates(dates: pd.Series, raw: pd.Series, column: str, name: str, problems: _Problems) -> pd.Series:
-    """A date after today cannot have happened (the row is flagged, its date unused); one before
-    :data:`EARLIEST_PLAUSIBLE_DATE` is possible but unusual for a transplant (a warning, kept)."""
-    future = dates > pd.Timestamp.today().normalize()
-    problems.cells(future, raw, column, "a date in the future", name)
-    early = dates < EARLIEST_PLAUSIBLE_DATE
-    problems.cells(early, raw, column, f"a date before {EARLIEST_PLAUSIBLE_DATE.year}: unusual for a transplant",
-                   name, IMPLAUSIBLE)
-    return dates.where(~future)
 
 
 def _standard_covariates(frame, of, mapping, factor, out, problems, sources) -> None:
@@ -607,13 +578,11 @@ def _standard_covariates(frame, of, mapping, factor, out, problems, sources) -> 
         sources[name] = (of[name],)
 
 
-def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str],
-                      present: set[str]) -> tuple[dict[str, pd.Series], list[str]]:
+def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str], out: pd.DataFrame) -> list[str]:
     """Every column not mapped nor ignored: numbers stay numbers, the rest becomes text."""
     notes: list[str] = []
     dropped: list[str] = []
-    columns: dict[str, pd.Series] = {}
-    taken = present | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | {"age_group"}
+    taken = set(out.columns) | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | {"age_group"}
     for column in frame.columns:
         if column in used or column in mapping.ignored:
             continue
@@ -625,34 +594,25 @@ def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str
         while name in taken or name.startswith("_"):
             name = f"{name.lstrip('_')} (file)"
         taken.add(name)
-        columns[name] = _covariate(raw, as_category=column in mapping.categorical)
+        out[name] = _covariate(raw, as_category=column in mapping.categorical)
         if name != column:
             notes.append(f"Column {column!r} is called {name!r} here (its name is a cohort field).")
     if dropped:
         notes.append(f"Date columns not mapped as HSCT2/relapse/last-contact dates are left out: "
                      f"{', '.join(dropped)}.")
-    return columns, notes
+    return notes
 
 
 def _mostly_dates(raw: pd.Series) -> bool:
-    """A column of dates (real ones, or text such as 2001-01-02 or 02.01.2001).
-
-    Linear in the column and bounded: at most 50 values are looked at, and a
-    value longer than a written-out date (:data:`MAX_DATE_TEXT`) is not one.
-    """
+    """A column of dates (real ones, or text such as 2001-01-02 or 02.01.2001)."""
     sample = raw.dropna().head(50)
     if sample.empty:
         return False
     if all(isinstance(v, dt.date | pd.Timestamp | np.datetime64) for v in sample):
         return True
-    if not all(isinstance(v, str) and len(v) <= MAX_DATE_TEXT and _date_like(v) for v in sample):
+    if not all(isinstance(v, str) and re.search(r"\d[./-]\d|[A-Za-z]{3,}.*\d{4}", v) for v in sample):
         return False
     return not parse_dates(sample.astype(object)).bad.any()
-
-
-def _date_like(text: str) -> bool:
-    """Digits around a date separator (2001-01-02, 02.01.2001), or a month name and a four-digit year."""
-    return bool(_DIGIT_SEPARATOR.search(text) or (_LETTERS.search(text) and _YEAR.search(text)))
 
 
 def _covariate(raw: pd.Series, as_category: bool) -> pd.Series:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.cohort.model import REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC
-from analysis.ingest.levels import level_assumptions
 from analysis.ingest.loading import read_data_path
 from analysis.ingest.mapping import (
     EVENT_FIELDS,
@@ -81,16 +80,7 @@ def canonical_mapping(frame: pd.DataFrame) -> ColumnMapping:
 
 @dataclass(frozen=True)
 class LoadedCohort:
-    """A user's file, mapped and validated, as the command line uses it.
-
-    ``n_excluded`` counts the rows left out for impossible values (listed in
-    ``problems``); ``n_unusual_excluded`` those left out for unusual ones on
-    request. ``warning_groups`` summarises the unusual values (one row per
-    kind, see :attr:`~analysis.ingest.validation.CheckedUpload.warning_groups`),
-    ``assumptions`` the category values read from common spellings
-    (:func:`~analysis.ingest.levels.level_assumptions`), ``warnings`` what the
-    reader decided (renamed duplicate columns, left-out columns...).
-    """
+    """A user's file, mapped and validated, as the command line uses it."""
 
     cohort: pd.DataFrame
     n_excluded: int
@@ -98,10 +88,6 @@ class LoadedCohort:
     name: str
     mapping: ColumnMapping
     notes: tuple[str, ...] = field(default_factory=tuple)
-    warnings: tuple[str, ...] = field(default_factory=tuple)
-    warning_groups: pd.DataFrame | None = None
-    assumptions: pd.DataFrame | None = None
-    n_unusual_excluded: int = 0
 
 
 def suggest_command_line(mapping: ColumnMapping) -> str:
@@ -114,8 +100,7 @@ def suggest_command_line(mapping: ColumnMapping) -> str:
 
 def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = None, maps: Sequence[str] = (),
                         time_unit: str | None = None, categorical: Sequence[str] = (),
-                        exclude_flagged: bool = True, sheet: str | None = None,
-                        exclude_implausible: bool = False) -> LoadedCohort:
+                        exclude_flagged: bool = True) -> LoadedCohort:
     """Read, map and validate ``--data FILE`` for ``python -m analysis``.
 
     * No mapping option and a file with the canonical columns
@@ -128,13 +113,12 @@ def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = N
       ``--categorical``: the saved mapping (or else the proposal) with the
       flags on top (:func:`mapping_from_options`).
 
-    Rows with impossible values are excluded (``n_excluded`` says how many,
-    ``problems`` lists them) unless ``exclude_flagged`` is False, when any
-    problem raises :class:`CohortError`. A mapping problem (a field not mapped,
-    no time unit) always raises. Rows with unusual values are kept unless
-    ``exclude_implausible``. ``sheet`` names the sheet of a workbook.
+    Rows with problems are excluded (``n_excluded`` says how many, ``problems``
+    lists them) unless ``exclude_flagged`` is False, when any problem raises
+    :class:`CohortError`. A mapping problem (a field not mapped, no time unit)
+    always raises.
     """
-    raw = read_data_path(path, sheet=sheet)
+    raw = read_data_path(path)
     if mapping_file is None and not maps and time_unit is None and not categorical:
         if not is_canonical(raw.frame):
             missing = [c for c in REQUIRED_FIELDS if c not in raw.frame.columns]
@@ -147,16 +131,12 @@ def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = N
                 f"describe it with --mapping FILE or --map FIELD=COLUMN"
                 + (f", e.g. {proposal}" if proposal else "")
             )
-        mapping = propose_values(raw.frame, canonical_mapping(raw.frame))
+        mapping = canonical_mapping(raw.frame)
     else:
         base = read_mapping_file(mapping_file) if mapping_file is not None else None
         mapping = mapping_from_options(raw.frame, mapping=base, maps=parse_map_flags(maps), time_unit=time_unit,
                                        categorical=tuple(categorical))
     checked = check_upload(raw.frame, mapping)
-    groups = checked.warning_groups
-    unusual = tuple(groups["key"]) if exclude_implausible else ()
-    cohort = checked.cohort(exclude_flagged=exclude_flagged, exclude_warnings=unusual)
-    assumptions = level_assumptions(raw.frame, mapping.column_of, {f: dict(v) for f, v in mapping.level_values})
+    cohort = checked.cohort(exclude_flagged=exclude_flagged)
     return LoadedCohort(cohort, checked.n_flagged, checked.problems, raw.file_name, mapping,
-                        raw.notes + checked.mapped.notes, raw.warnings, groups, assumptions,
-                        checked.n_rows - checked.n_flagged - len(cohort))
+                        raw.notes + checked.mapped.notes)

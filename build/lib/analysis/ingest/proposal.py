@@ -5,8 +5,7 @@
 the time unit written in them (``_days``, ``(months)``, ``_yrs``), and the time
 form (durations, dates, or one time with a cause code). :func:`propose_values`
 then fills the value maps from the values present: ``yes/no``, ``dead/alive``,
-``1/0`` for events; ``T / T-cell / precursor T-cell ALL → T-ALL`` for categories
-(:mod:`analysis.ingest.levels`).
+``1/0`` for events; ``T / T-ALL / T-lineage → T-ALL`` for categories.
 
 A proposal is only a starting point: the Data page shows every choice, and
 values it cannot place stay unmapped so that validation names them.
@@ -19,7 +18,6 @@ from dataclasses import replace
 import pandas as pd
 
 from analysis.cohort.model import STANDARD_LEVELS
-from analysis.ingest.levels import standard_level
 from analysis.ingest.mapping import EVENT_FIELDS, FORM_FIELDS, ColumnMapping
 from analysis.ingest.values import (
     _UNIT_SUFFIX,
@@ -76,6 +74,35 @@ _TIME_BASES: dict[str, tuple[str, ...]] = {
     "event_time": NAME_ALIASES["event_time"],
     "months_hsct1_to_relapse": NAME_ALIASES["months_hsct1_to_relapse"],
 }
+#: Synonyms of the standard levels (normalised like :func:`value_key`).
+LEVEL_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sex": {"female": ("f", "female", "w", "weiblich", "girl", "woman", "fem"),
+            "male": ("m", "male", "männlich", "maennlich", "boy", "man", "masc")},
+    "lineage": {
+        "B-ALL": ("b", "b-all", "ball", "b all", "bcp", "bcp-all", "bcp all", "pre-b", "pre b", "pre-b-all",
+                  "precursor b", "precursor b-cell", "precursor b-cell all", "b-lineage", "b lineage",
+                  "b-cell", "b cell", "c-all", "common all", "pro-b", "b-precursor"),
+        "T-ALL": ("t", "t-all", "tall", "t all", "t-lineage", "t lineage", "t-cell", "t cell", "pre-t",
+                  "precursor t", "precursor t-cell", "precursor t-cell all", "etp", "etp-all", "t-precursor"),
+    },
+    "conditioning": {"TBI": ("tbi", "tbi-based", "tbi based", "irradiation", "tbi+chemo"),
+                     "chemo": ("chemo", "chemotherapy", "chemo-based", "chemo based", "non-tbi", "no tbi",
+                               "chemotherapy-based", "chemo only")},
+    "intensity": {"MAC": ("mac", "myeloablative", "ma"),
+                  "RIC": ("ric", "reduced", "reduced intensity", "nma", "non-myeloablative", "ric/nma")},
+    "atg": {"no": ("no", "n", "0", "false", "none", "without atg", "nein"),
+            "yes": ("yes", "y", "1", "true", "atg", "with atg", "ja")},
+    "donor": {"MSD": ("msd", "sibling", "matched sibling", "mrd", "matched related", "identical sibling"),
+              "MUD": ("mud", "matched unrelated", "unrelated", "urd"),
+              "MMUD": ("mmud", "mismatched unrelated", "mmurd"),
+              "haplo": ("haplo", "haploidentical", "haplo-identical", "mmfd", "haploidentical family")},
+    "remission": {"CR": ("cr", "cr1", "cr2", "cr3", "cr4", "cr>2", "complete remission", "remission",
+                         "in remission"),
+                  "non-CR": ("non-cr", "noncr", "non cr", "ncr", "no cr", "not in cr", "active disease",
+                             "pr", "refractory", "nr", "no remission", "active")},
+}
+
+
 def _match(columns: list[str], aliases: dict[str, tuple[str, ...]], taken: set[str],
            fields: list[str]) -> dict[str, str]:
     """Exact normalised-name matches, in alias order, each column used once."""
@@ -160,8 +187,7 @@ def propose_values(frame: pd.DataFrame, mapping: ColumnMapping) -> ColumnMapping
     """Fill the value maps of mapped event, cause and category fields that have none yet.
 
     Only values present in the data are mapped, and only those the standard
-    tokens or the level rules (:func:`analysis.ingest.levels.standard_level`)
-    recognise; others are left for the user.
+    tokens or synonyms recognise; others are left for the user.
     """
     events = {f: dict(v) for f, v in mapping.event_values}
     levels = {f: dict(v) for f, v in mapping.level_values}
@@ -171,12 +197,12 @@ def propose_values(frame: pd.DataFrame, mapping: ColumnMapping) -> ColumnMapping
             continue
         tokens = CAUSE_TOKENS if field == "cause" else EVENT_TOKENS
         events[field] = {k: tokens[k] for k in observed_keys(frame[column]) if k in tokens}
-    for field in STANDARD_LEVELS:
+    for field, synonyms in LEVEL_SYNONYMS.items():
         column = mapping.column(field)
         if column is None or column not in frame.columns or levels.get(field):
             continue
-        found = {k: standard_level(field, k, column) for k in observed_keys(frame[column])}
-        levels[field] = {k: level for k, level in found.items() if level is not None}
+        lookup = {value_key(s): level for level, words in synonyms.items() for s in (*words, level)}
+        levels[field] = {k: lookup[k] for k in observed_keys(frame[column]) if k in lookup}
     return replace(mapping, event_values={f: v for f, v in events.items() if v},
                    level_values={f: v for f, v in levels.items() if v})
 

@@ -17,9 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", choices=["os", "rfs", "relapse", "nrm"], default="os")
     parser.add_argument("--covariates", required=True, metavar="COL[,COL...]")
     parser.add_argument("--reference", action="append", default=[], metavar="COL=LEVEL")
-    parser.add_argument("--intervals", choices=["auto", "profile", "wald"], default="auto",
-                        help="95 %% CIs and p: profile likelihood and likelihood-ratio tests, or Wald (auto: profile "
-                             "below 10 events per coefficient)")
 
 
 def run(args: argparse.Namespace, cohort: pd.DataFrame) -> dict:
@@ -30,5 +27,4 @@ def run(args: argparse.Namespace, cohort: pd.DataFrame) -> dict:
             raise CohortError(f"--reference expects COL=LEVEL, got {item!r}")
         reference[column] = level
     return reports.cox_report(cohort, args.endpoint, split_list([args.covariates]),
-                              categorical=tuple(split_list(args.categorical)), reference=reference,
-                              intervals=args.intervals)
+                              categorical=tuple(split_list(args.categorical)), reference=reference)
