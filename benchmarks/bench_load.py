@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -54,7 +53,7 @@ from websockets.sync.client import connect  # noqa: E402
 
 from analysis.cohort.model import load_demo_cohort  # noqa: E402
 from benchmarks.large_cohort import make_large_cohort  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, start_server  # noqa: E402
 
 TITLE = "concurrent sessions on one server (filter change → last delta)"
 COLUMNS = ("p50", "p95", "slowest", "target")
@@ -72,27 +71,6 @@ def _expected_counts() -> list[int]:
 
 
 # ------------------------------------------------------------------ the server
-
-
-@contextmanager
-def server(ttl: int = TTL_SECONDS) -> Iterator[tuple[str, int]]:
-    """``streamlit run dashboard.py`` on a free port; yields (base URL, process id)."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.disconnectedSessionTTL", str(ttl)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def resident_mb(pid: int) -> float:
@@ -469,7 +447,7 @@ def _percentiles(seconds: list[float]) -> tuple[str, str, str]:
 
 
 def rows(n: int, repeats: int, sessions: tuple[int, ...] = (5, 10), changes: int = CHANGES) -> Iterator[tuple]:
-    with server() as (url, _pid):
+    with start_server() as url:
         ProtocolClient(url, "").rerun()  # warm: the first run of a page imports and caches
         for count in sessions:
             times = server_alone(url, count, changes)

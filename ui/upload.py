@@ -172,12 +172,15 @@ def validation_section(raw: RawTable, checked: CheckedUpload, mapping: ColumnMap
         st.warning(escape_markdown(warning))
     confirmed = _assumptions_confirmed(raw, mapping)
     kinds = _warning_kinds(checked)
+    confirm_first = None if confirmed else "Tick “These readings are right” above first."
     if checked.is_valid:
-        unusual = " impossible" if not checked.warnings.empty else ""
-        st.success(f"No{unusual} problems found in the {checked.n_rows} rows.")
+        st.success(f"No problems found in the {checked.n_rows} rows." if checked.warnings.empty else
+                   f"No impossible values in the {checked.n_rows} rows; the unusual ones above are kept unless "
+                   "you exclude them.")
         n_kept = checked.n_rows - len(checked.warned_rows(kinds))
         st.button("Use these data" if not kinds else f"Use {n_kept} rows", key="data_use", type="primary",
-                  on_click=use_data, args=(raw, checked, False, mapping, kinds), disabled=not confirmed)
+                  on_click=use_data, args=(raw, checked, False, mapping, kinds), disabled=not confirmed,
+                  help=confirm_first)
         return
     if not checked.column_problems.empty:
         st.error(escape_markdown("The mapping is incomplete: " + "; ".join(
@@ -194,4 +197,5 @@ def validation_section(raw: RawTable, checked: CheckedUpload, mapping: ColumnMap
     if choice == "exclude":
         left_out = len(set(checked.flagged_rows) | set(checked.warned_rows(kinds)))
         st.button(f"Use {checked.n_rows - left_out} rows, exclude {left_out}", key="data_use",
-                  type="primary", on_click=use_data, args=(raw, checked, True, mapping, kinds), disabled=not confirmed)
+                  type="primary", on_click=use_data, args=(raw, checked, True, mapping, kinds), disabled=not confirmed,
+                  help=confirm_first)
