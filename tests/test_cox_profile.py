@@ -13,7 +13,7 @@ from analysis.stats.cox.design import CovariateSpec
 from analysis.stats.cox.fit import fit_cox
 from analysis.stats.cox.profile import profile_likelihood
 
-FIXTURES = Path(__file__).parent / "fixtures" / "cox"
+FIXTURES = Path(__file__).parent / "fixtures" / "cox_profile"
 NAMES = ["lung", "demo_t_all", "separation"]
 
 

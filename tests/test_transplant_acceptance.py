@@ -242,7 +242,7 @@ def test_bmt_cox_against_R(file_name, name):
     """coxph(Surv(ftime, rfs) ~ dis, ties = "efron"), and cause-specific for relapse and TRM."""
     from analysis.cli.reports import cox_report
 
-    report = cox_report(_cohort(file_name), name, ["dis"], categorical=("dis",), reference={})
+    report = cox_report(_cohort(file_name), name, ["dis"], categorical=("dis",), reference={}, intervals="wald")
     _check_cox(report, R["bmt"][f"cox_{name}"])
 
 
@@ -254,7 +254,7 @@ def test_cgvhd_cox_against_R(file_name, name, covariates):
     """coxph(Surv(os_time, stat) ~ dx + tx + extent + age, ties = "efron"), RFS, cause-specific relapse."""
     from analysis.cli.reports import cox_report
 
-    report = cox_report(_cohort(file_name), name, covariates, categorical=(), reference={})
+    report = cox_report(_cohort(file_name), name, covariates, categorical=(), reference={}, intervals="wald")
     _check_cox(report, R["cgvhd"][f"cox_{name}"])
 
 

@@ -454,7 +454,11 @@ def _scan_sheets(archive, parts: dict[str, str], file_name: str, limits: LoadLim
     for name, part in parts.items():
         if part not in archive.namelist():
             continue
-        scan = scans[name] = workbook.scan_sheet(archive, part, limits)
+        try:
+            scan = scans[name] = workbook.scan_sheet(archive, part, limits)
+        except workbook.DAMAGED as err:
+            raise LoadError(f"{file_name} looks like an Excel file but could not be opened (damaged sheet "
+                            f"{name!r}: {_short(err)}).", names) from None
         where = f"Sheet {name!r} of {file_name}"
         advice = "Save the sheet with the data as CSV, which reads about fifty times faster."
         if scan.cells > limits.spreadsheet_cells:

@@ -21,6 +21,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -41,6 +42,8 @@ _SMALL_PART = 16 * 1024 * 1024  # workbook.xml and its relationships are a few K
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+#: What a damaged archive raises while a part is read.
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def open_workbook(content: bytes, file_name: str, limits: LoadLimits) -> zipfile
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+    except DAMAGED as err:
         raise WorkbookError(f"{file_name} looks like an Excel file but could not be opened (damaged archive: "
                             f"{str(err).strip().rstrip('.') or type(err).__name__}).") from None
     if unpacked > limits.uncompressed_bytes:
@@ -80,7 +83,7 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     try:
         book = _small_xml(archive, "xl/workbook.xml")
         rels = _small_xml(archive, "xl/_rels/workbook.xml.rels")
-    except (KeyError, ElementTree.ParseError, ValueError):
+    except (KeyError, ElementTree.ParseError, *DAMAGED):
         return {}
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_RELS}Relationship")}
     parts: dict[str, str] = {}

@@ -1,7 +1,7 @@
 # Reference values for analysis/stats/cox/profile.py, frozen as JSON fixtures.
 #
 # Run from the repository root:  Rscript tests/r/cox_profile.R
-# Made with R 4.2, survival 3.5-3, jsonlite. Writes tests/fixtures/cox/profile_<name>.csv (the data as the
+# Made with R 4.2, survival 3.5-3, jsonlite. Writes tests/fixtures/cox_profile/profile_<name>.csv (the data as the
 # Python side reads it) and profile_<name>.json (the model in the dashboard's words and R's numbers).
 #
 # The profile log-likelihood of coefficient j is the log partial likelihood of the model refitted with
@@ -14,7 +14,7 @@
 
 suppressPackageStartupMessages(library(survival))
 
-out_dir <- file.path("tests", "fixtures", "cox")
+out_dir <- file.path("tests", "fixtures", "cox_profile")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 search_range <- 25
 # With one coefficient fixed, the others may have a likelihood that rises towards a limit (quasi-separation
@@ -107,6 +107,6 @@ profile_reference("demo_t_all", tall, "followup_months", "death", c("age_group",
                   note = "ATG = yes only with MUD/MMUD donors (empty cross-tab cells)")
 
 # Monotone likelihood: no event in group b (the data of tests/r/cox.R's "separation" fixture).
-sep <- read.csv(file.path(out_dir, "separation.csv"), stringsAsFactors = FALSE)
+sep <- read.csv(file.path("tests", "fixtures", "cox", "separation.csv"), stringsAsFactors = FALSE)
 profile_reference("separation", sep, "time", "status", c("group", "x"), reference = list(group = "a"),
                   note = "no event in group b: the interval of group=b is open towards 0")
