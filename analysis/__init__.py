@@ -65,6 +65,7 @@ from analysis.stats.cox.design import CovariateSpec
 from analysis.stats.cox.diagnostics import cox_zph
 from analysis.stats.cox.fit import CoxFitError, fit_cox
 from analysis.stats.cox.predict import predict_survival
+from analysis.stats.cox.profile import profile_likelihood
 from analysis.stats.cox.robust import robust_variance
 from analysis.stats.cox.time_dependent import split_at_events
 from analysis.stats.cross_validation import cross_validate
@@ -84,7 +85,8 @@ __all__ = [
     "fit_cause_specific", "fit_counting", "fit_cox", "fit_fine_gray", "fit_kaplan_meier", "forest_figure",
     "forest_table", "gray_test", "gvhd_incidence", "headline_table", "kaplan_meier_curve", "landmark_analysis",
     "load_cohort", "load_demo_cohort", "logrank_test", "logrank_trend_test", "median_followup", "methods_paragraph",
-    "pairwise_logrank", "patient_states", "predict_profile", "propose_mapping", "read_data_file", "read_data_path",
+    "pairwise_logrank", "patient_states", "predict_profile", "profile_likelihood", "propose_mapping",
+    "read_data_file", "read_data_path",
     "relapse_figures", "report_html", "report_pptx", "restricted_mean", "rmst_comparison", "rmst_difference",
     "robust_variance", "specs_from_options", "split_at_events", "subgroup_effects", "table_one",
     "time_dependent_cox", "with_caption",

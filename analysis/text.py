@@ -138,10 +138,16 @@ def month_label(months: float) -> str:
 
 
 def hazard_ratio_text(hr: float, lower: float, upper: float) -> str:
-    """``"2.50 (1.10–4.02)"``; values of 100 or more without decimals, infinite limits as ``∞``."""
+    """``"2.50 (1.10–4.02)"``; values of 100 or more without decimals, infinite limits as ``∞``.
+
+    Values below 0.01 keep three decimals and values below 0.001 read ``<0.001``
+    (an estimate of 0.002 printed as "0.00" reads as zero).
+    """
     def one(v: float) -> str:
         if not _finite(v):
             return "∞"
+        if v < 0.01:
+            return "0" if v <= 0 else "<0.001" if v < 0.001 else f"{v:.3f}"
         return f"{v:.2f}" if v < 100 else f"{v:.0f}"
     return f"{one(hr)} ({one(lower)}–{one(upper)})"
 
@@ -279,6 +285,9 @@ def jsonable(value: Any) -> Any:
 # ------------------------------------------------------------------ text from files and links
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+#: A word joiner (U+2060): invisible, but it breaks the patterns that Markdown turns into links by themselves.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(://|(?i:\bwww)(?=\.)|@)")
 #: Cells starting with these are run as formulas by spreadsheet programs (CSV injection, OWASP).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -288,9 +297,13 @@ def escape_markdown(text: object) -> str:
 
     Streamlit renders ``st.markdown``, captions, alerts and labels as Markdown:
     a column name ``[log in](https://evil.example)`` or a saved-cohort name
-    ``<h1>FAKE</h1>`` from a link must stay literal text.
+    ``<h1>FAKE</h1>`` from a link must stay literal text. Escapes do not stop
+    GitHub Markdown from linking a bare address by itself (``https://``,
+    ``www.``, an e-mail address), so an invisible word joiner breaks each
+    ``://``, ``www.`` and ``@``: the text reads the same and links nowhere.
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    joined = _AUTOLINK.sub(lambda m: m.group(1)[0] + WORD_JOINER + m.group(1)[1:], str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", joined)
 
 
 def formula_safe(value: Any) -> Any:

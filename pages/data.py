@@ -16,9 +16,22 @@ from analysis.cohort.model import DATA_DIR
 from analysis.ingest.loading import FILE_TYPES, MAX_FILE_MB
 from analysis.ingest.mapping import to_json
 from analysis.ingest.template import data_dictionary, template_csv
+from analysis.text import escape_markdown
 from ui.mapping_form import base_mapping, mapping_widgets
 from ui.state import get_view
-from ui.upload import BASE, CHECKED, MESSAGE, RAW, ROUND, checked_upload, read_upload, remove_data, validation_section
+from ui.upload import (
+    BASE,
+    CHECKED,
+    MESSAGE,
+    RAW,
+    ROUND,
+    checked_upload,
+    first_rows,
+    read_upload,
+    remove_data,
+    sheet_choice,
+    validation_section,
+)
 from ui.view_options import disclosure_settings
 
 DICTIONARY_MD = DATA_DIR / "data_dictionary.md"
@@ -31,7 +44,7 @@ def _active_source() -> None:
         st.markdown(f"**Active data:** {src.name}, N = {view.n_total}.")
     else:
         excluded = f", {src.n_excluded} row(s) excluded by validation" if src.n_excluded else ""
-        st.markdown(f"**Active data:** your file **{src.name}**, N = {view.n_total}{excluded}.")
+        st.markdown(f"**Active data:** your file **{escape_markdown(src.name)}**, N = {view.n_total}{excluded}.")
         st.button("Remove my data", key="data_remove", on_click=remove_data,
                   help="Forget the uploaded data in this session and return to the demo cohort.")
 
@@ -56,7 +69,7 @@ st.caption("Run every view on your own transplant registry export. The file stay
            "it is not shared with other users, not written to disk, and gone when you remove it or close the tab.")
 message = st.session_state.pop(MESSAGE, None)
 if message:
-    getattr(st, message[0])(message[1])
+    getattr(st, message[0])(escape_markdown(message[1]))
 _active_source()
 disclosure_settings(get_view())
 _downloads()
@@ -74,16 +87,13 @@ if uploaded is None:
 previous = st.session_state.get(RAW)
 same_file = previous is not None and previous["key"][0] == uploaded.file_id
 raw = read_upload(uploaded, st.session_state.get("data_sheet") if same_file else None)
+sheet_choice(raw, same_file)
 if raw is None:
     st.stop()
-if len(raw.sheet_names) > 1:
-    if not same_file:
-        st.session_state["data_sheet"] = raw.sheet
-    st.selectbox("Sheet", list(raw.sheet_names), key="data_sheet")
 raw_key = st.session_state[RAW]["key"]
-st.caption(f"{raw.file_name}: {raw.description}; {raw.n_rows} rows, {raw.frame.shape[1]} columns.")
+st.caption(escape_markdown(f"{raw.file_name}: {raw.description}; {raw.n_rows} rows, {raw.frame.shape[1]} columns."))
 with st.expander("First rows of the file"):
-    st.dataframe(raw.frame.head(10).astype(str), width="stretch")
+    st.dataframe(first_rows(raw), width="stretch")
 
 st.subheader("2 · Map the columns")
 base_mapping(raw, raw_key)

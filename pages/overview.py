@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.analyses.headline import headline_table
 from analysis.cohort.model import categorical_covariates, label
 from analysis.cohort.summary import table_one
+from analysis.text import escape_markdown
 from ui.cache import published_targets, session_memo
 from ui.controls import stop_if_empty
 from ui.figures import figure_caption, show_table
@@ -23,7 +24,7 @@ st.caption(
 stop_if_empty(view)
 
 st.subheader(f"Cohort: {view.n} of {view.n_total} patients")
-st.caption(f"Filters: {view.filters.describe()}")
+st.caption(f"Filters: {escape_markdown(view.filters.describe())}")
 
 st.markdown("#### Headline survival")
 headline = session_memo("overview.headline", (view.filters, view.is_unfiltered_demo),

@@ -17,7 +17,7 @@ from analysis.figures.cif import CAUSE_TITLES, relapse_figures
 from analysis.figures.timing import timing_figure
 from analysis.reports.methods import cif_method
 from analysis.stats.competing_risks import CompetingRisksError
-from analysis.text import sentence
+from analysis.text import escape_markdown, sentence
 from ui.cache import published_targets, session_memo
 from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
 from ui.figures import figure_caption, show_figure, show_table
@@ -53,19 +53,19 @@ try:
     result, figures = session_memo("relapse", (view.filters, view.saved, st.session_state.get("relapse.compare"),
                                                hide), _estimate)
 except CompetingRisksError as err:
-    st.warning(f"Cumulative incidence cannot be estimated: {err}.")
+    st.warning(escape_markdown(f"Cumulative incidence cannot be estimated: {err}."))
     st.stop()
 for g in result.empty:
-    st.info(f"{g}: no patients, left out.")
+    st.info(escape_markdown(f"{g}: no patients, left out."))
 
 st.subheader("Cumulative incidence of relapse and of non-relapse mortality")
 caption = figure_caption(view, cif_method(gray=result.tests is not None), saved=comparison.by == SAVED)
 for note in result.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 for tab, cause in zip(st.tabs([CAUSE_TITLES[c] for c in CAUSES]), CAUSES, strict=True):
     with tab:
         if cause in figures.problems:
-            st.info(sentence(figures.problems[cause]))
+            st.info(escape_markdown(sentence(figures.problems[cause])))
         else:
             show_figure(figures.figures[cause], key=f"relapse_cif_{cause}", caption=caption)
 
@@ -112,10 +112,10 @@ reference = published_median_relapse_months(published_targets()) if view.is_unfi
 try:
     hist = timing_histogram(comparison.frame, order=result.groups, bin_width=bin_width)
 except TimingError as err:
-    st.info(sentence(str(err)))
+    st.info(escape_markdown(sentence(str(err))))
 else:
     for note in hist.notes:
-        st.info(note)
+        st.info(escape_markdown(note))
     show_figure(timing_figure(hist, mode=mode, scale=scale, reference=reference, min_count=hide),
                 key="relapse_timing", caption=caption.with_method("histogram of the months from HSCT2 to relapse"))
     st.caption(
@@ -131,7 +131,7 @@ if "months_hsct1_to_relapse" in view.full:
         hist1 = timing_histogram(comparison.frame, interval=HSCT1_TO_RELAPSE, order=result.groups,
                                  bin_width=bin_width)
     except TimingError as err:
-        st.info(sentence(str(err)))
+        st.info(escape_markdown(sentence(str(err))))
     else:
         show_figure(timing_figure(hist1, mode=mode, scale=scale, min_count=hide), key="relapse_timing_hsct1",
                     caption=caption.with_method("histogram of the months from HSCT1 to the relapse before HSCT2"))

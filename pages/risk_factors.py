@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import cast
 
+import numpy as np
 import streamlit as st
 
-from analysis.analyses.risk_factors import analyse_risk_factors, subgroup_effects, subgroup_factors
+from analysis.analyses.risk_factors import INTERVALS, analyse_risk_factors, subgroup_effects, subgroup_factors
 from analysis.cohort.model import ENDPOINT_NAMES, label, levels
 from analysis.cohort.published import published_hazard_ratios
 from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table, term_text
 from analysis.reports.methods import cox_method
 from analysis.stats.cox.design import DesignError
 from analysis.stats.cox.fit import CoxModel
-from analysis.text import count
+from analysis.text import DASH, count, escape_markdown, p_cell
 from ui.cache import published_targets, session_memo
 from ui.centres import centre_section
 from ui.controls import stop_if_empty
@@ -24,12 +25,15 @@ from ui.state import get_view
 from ui.survival_summaries import nonproportional_section
 from ui.view_options import min_count, page_controls
 
+CI_LABELS = {"auto": "Profile likelihood below 10 events per coefficient", "profile": "Profile likelihood",
+             "wald": "Wald"}
 view = get_view()
 st.title("Risk factors")
 st.caption(
     "Cox proportional hazards models refitted on the filtered patients (Efron ties; numbers equal R "
-    "`coxph`). Relapse and NRM are cause-specific: the competing event censors. Hazard ratios come "
-    "with 95 % Wald confidence intervals; check the events per coefficient before reading them."
+    "`coxph`). Relapse and NRM are cause-specific: the competing event censors. With fewer than 10 events per "
+    "coefficient the 95 % confidence intervals come from the profile likelihood and p from likelihood-ratio "
+    "tests (Wald otherwise); the page names what makes an estimate unstable."
 )
 stop_if_empty(view)
 
@@ -48,19 +52,23 @@ with controls.expander("Reference levels, numeric covariates, penalty", expanded
                              "when a level has no events (monotone likelihood).")
     persist("risk_factors.univariable", False)
     show_uni = st.checkbox("Show univariable estimates beside the multivariable ones", key="risk_factors.univariable")
+    persist("risk_factors.ci", "auto", list(INTERVALS))
+    intervals = st.radio("Confidence intervals and p-values", list(INTERVALS), key="risk_factors.ci", horizontal=True,
+                         format_func=CI_LABELS.get, help="The profile likelihood follows the likelihood itself; "
+                         "Wald intervals assume it is quadratic, which fails with few events.")
 
 # Depends on the data, the filters and the model controls only: display options reuse it.
-result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, show_uni),
+result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, show_uni, intervals),
                       lambda: analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None,
-                                                   univariable=show_uni))
+                                                   univariable=show_uni, intervals=intervals))
 
 # ------------------------------------------------------------------ multivariable model
 if result.model is None:
-    st.warning(f"The multivariable model cannot be fitted: {result.problem}")
+    st.warning(escape_markdown(f"The multivariable model cannot be fitted: {result.problem}"))
 else:
     model = result.model
     for warning in result.warnings:
-        st.warning(warning)
+        st.warning(escape_markdown(warning))
     if result.needs_penalty and not firth:
         st.info("Tick **Firth-penalized fit** under the options for finite estimates.")
     models: dict[str, CoxModel | dict[str, CoxModel]] = {"Multivariable": model}
@@ -75,9 +83,12 @@ else:
             st.caption("Open red diamonds: the paper's multivariable hazard ratios (whole cohort).")
     penalty = ", Firth-penalized" if model.penalty else ""
     fig = forest_figure(table, title=f"{ENDPOINT_NAMES[ep]}: Cox model{penalty}", published=markers,
-                        subtitle=f"n = {model.n} patients, {count(model.events, 'event')}", min_count=min_count(view))
+                        subtitle=f"n = {model.n} patients, {count(model.events, 'event')}; "
+                                 f"95 % CI: {result.intervals}", min_count=min_count(view))
     caption = figure_caption(view, cox_method(ep, "firth" if firth else None))
     show_figure(fig, key="risk_forest", caption=caption)
+    st.caption(f"Intervals and p of the multivariable model: {result.intervals_text}. Arrows at the axis edge: "
+               "the interval (or the estimate) runs beyond the axis; the HR column gives the numbers.")
 
     # Full width, one under the other: the plain-language columns need the room.
     st.subheader("Model statistics")
@@ -86,17 +97,17 @@ else:
     if result.proportional_hazards is None:
         st.info("Not tested: the model did not give finite estimates.")
     else:
-        ph = result.proportional_hazards.table.assign(covariate=lambda d: d["covariate"].map(
-            lambda c: "Global" if c == "GLOBAL" else label(c)))
+        ph = result.proportional_hazards.table.assign(
+            covariate=lambda d: d["covariate"].map(lambda c: "Global" if c == "GLOBAL" else label(c)),
+            chisq=lambda d: d["chisq"].map(lambda x: f"{x:.2f}" if np.isfinite(x) else DASH),
+            p=lambda d: d["p"].map(p_cell))  # text, so that a test that could not be done shows "–", not NaN
         show_table(ph.rename(columns={"covariate": "Covariate", "chisq": "χ²", "verdict": "Verdict"}),
-                   "risk_ph", view, caption.with_method("Grambsch-Therneau score test (R cox.zph)"),
-                   column_config={"p": st.column_config.NumberColumn(format="%.3f"),
-                                  "χ²": st.column_config.NumberColumn(format="%.2f")})
+                   "risk_ph", view, caption.with_method("Grambsch-Therneau score test (R cox.zph)"))
         st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
         nonproportional_section(view, result)
 
 for column, problem in result.univariable_problems.items():
-    st.info(f"Univariable {label(column)}: {problem}")
+    st.info(escape_markdown(f"Univariable {label(column)}: {problem}"))
 if "centre" in view.full:
     centre_section(view, ep, specs)
 
@@ -121,7 +132,7 @@ else:
                                                                tuple(spec_of[b] for b in by)),
                                    lambda: subgroup_effects(view.cohort, ep, spec_of[factor], [spec_of[b] for b in by]))
         except (DesignError, ValueError) as err:
-            st.warning(str(err))
+            st.warning(escape_markdown(str(err)))
         else:
             effect = term_text(effects.term, levels(view.cohort, factor))
             sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effect} "
@@ -131,4 +142,4 @@ else:
                 view, f"{cox_method(ep)} per subgroup; likelihood-ratio test of the interaction"))
             for row in effects.interaction.itertuples(index=False):
                 if row.note:
-                    st.caption(f"{label(cast(str, row.by))}: {cast(str, row.note)}")
+                    st.caption(escape_markdown(f"{label(cast(str, row.by))}: {cast(str, row.note)}"))

@@ -19,6 +19,7 @@ from analysis.cohort.model import ENDPOINT_NAMES, survival_endpoints
 from analysis.figures.curves import curve_figure, kaplan_meier_curve
 from analysis.reports.methods import km_method
 from analysis.stats.kaplan_meier import CONF_TYPES, SurvivalDataError
+from analysis.text import escape_markdown
 from ui.cache import session_memo
 from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
 from ui.figures import figure_caption, published_references, show_figure, show_table
@@ -96,12 +97,12 @@ try:
         lambda: compare_survival(comparison, ep_name, cohort=view.cohort if comparison.by != SAVED else None,
                                  conf_type=conf_type, rho=rho, gamma=gamma, trend=want_trend))
 except SurvivalDataError as err:
-    st.warning(f"Survival cannot be estimated: {err}.")
+    st.warning(escape_markdown(f"Survival cannot be estimated: {err}."))
     st.stop()
 for group, problem in result.problems.items():
-    st.warning(f"{group}: {problem}.")
+    st.warning(escape_markdown(f"{group}: {problem}."))
 for group in result.empty:
-    st.info(f"{group}: no patients, left out.")
+    st.info(escape_markdown(f"{group}: no patients, left out."))
 if not result.curves:
     st.warning("No group has patients to estimate survival for.")
     st.stop()
@@ -123,7 +124,7 @@ show_figure(fig, key="survival_figure", caption=caption)
 if references_note:
     st.caption(references_note)
 if result.note:
-    st.warning(result.note)
+    st.warning(escape_markdown(result.note))
 
 # ------------------------------------------------------------------ tables
 left, right = st.columns(2)

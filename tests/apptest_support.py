@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -50,3 +51,8 @@ def empty_cohort_query(cohort) -> dict[str, str]:
     ages = set(cohort["age_years"].round(1))
     slot = next(k / 2 for k in range(2, 60) if k / 2 not in ages)
     return {"age": f"{slot:g}-{slot:g}"}
+
+
+def shown(text: str) -> str:
+    """Markdown source as a reader sees it: the backslash escapes and word joiners of ``escape_markdown`` removed."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")

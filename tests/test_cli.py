@@ -40,7 +40,7 @@ def test_filters_take_the_share_link_query(capsys, demo_cohort):
 def test_ignored_filter_is_reported_on_stderr(capsys):
     code, result, err = _run(capsys, "summary", "--filters", "lineage=Q", "--json")
     assert code == 0 and result["n"] == 75
-    assert "ignored unknown lineage value(s): Q" in err
+    assert "note: filter: The link asks for Lineage “Q”, which these data do not have; it was left out." in err
 
 
 def test_text_output_is_readable(capsys):
@@ -138,3 +138,75 @@ def test_cox_json_terms_and_reference(capsys):
 def test_cox_bad_reference_is_a_message(capsys):
     code, _, err = _run(capsys, "cox", "--covariates", "lineage", "--reference", "lineage")
     assert code == 2 and "--reference expects COL=LEVEL" in err
+
+
+# ------------------------------------------------------------------ hostile and messy input
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """``python -m analysis ... | head``: the reader stops early; no BrokenPipeError traceback."""
+    reader = subprocess.Popen([sys.executable, "-m", "analysis", "km", "--group", "lineage", "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.close()  # as head does once it has its lines
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 0
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_km_on_one_level_prints_the_curve_and_says_why_there_is_no_test(capsys):
+    code, result, _ = _run(capsys, "km", "--group", "lineage", "--filters", "lineage=T-ALL", "--json")
+    assert code == 0
+    assert [g["group"] for g in result["groups"]] == ["T-ALL"] and result["logrank"] is None
+    assert result["logrank_note"] == ("no test: all 17 patients with a known lineage have lineage = T-ALL, and a test "
+                                      "compares two or more groups")
+
+
+def test_cox_refuses_data_without_any_comparison(capsys, tmp_path):
+    path = _write(tmp_path, "patient_id,followup_months,death,relapse,relapse_months,sex\n"
+                            + "".join(f"{i},0,1,0,,{'male' if i % 2 else 'female'}\n" for i in range(6)))
+    code, out, err = _run(capsys, "cox", "--data", path, "--covariates", "sex")
+    assert code == 2 and out == ""
+    assert "the data carry no information on hazard ratios" in err and "nan" not in err.lower()
+
+
+def test_unusual_values_are_kept_with_one_warning_unless_excluded(capsys, tmp_path):
+    rows = "".join(f"{i},{10 + i},0,0,,{20 + 3 * i}\n" for i in range(10))
+    path = _write(tmp_path, "patient_id,followup_months,death,relapse,relapse_months,age_years\n" + rows)
+    code, result, err = _run(capsys, "summary", "--data", path, "--json")
+    assert code == 0 and result["n"] == 10
+    assert [line for line in err.splitlines() if line.startswith("warning:")] == [
+        "warning: age_years: 6 row(s) outside the usual range 0–30 years (values 32–47); kept "
+        "(--exclude-implausible leaves them out)"]
+    code, result, err = _run(capsys, "summary", "--data", path, "--exclude-implausible", "--json")
+    assert code == 0 and result["n"] == 4
+    assert "; excluded (--exclude-implausible)" in err
+
+
+def test_category_spellings_are_assumed_and_printed(capsys, tmp_path):
+    path = _write(tmp_path, "patient_id,followup_months,death,relapse,relapse_months,lineage,sex\n"
+                            "1,10,1,0,,B-cell precursor,M\n2,20,0,0,,T-cell,W\n3,5,1,0,,T-ALL,m\n")
+    code, result, err = _run(capsys, "summary", "--data", path, "--json")
+    assert code == 0 and result["levels"]["lineage"] == {"B-ALL": 1, "T-ALL": 2}
+    assumed = [line for line in err.splitlines() if line.startswith("assumed:")]
+    assert "assumed: lineage “B-cell precursor” is Lineage = B-ALL (1 row(s))" in assumed
+    assert "assumed: sex “M” is Sex = male (2 row(s))" in assumed  # "M" and "m" are one value
+    assert not any("T-ALL”" in line for line in assumed)  # the standard spelling is not an assumption
+
+
+def test_sheet_chooses_the_sheet_of_a_workbook(capsys, tmp_path, demo_cohort):
+    import pandas as pd
+
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"About": ["read me"]}).to_excel(writer, sheet_name="readme", index=False)
+        demo_cohort.head(30).to_excel(writer, sheet_name="first", index=False)
+        demo_cohort.tail(10).to_excel(writer, sheet_name="second", index=False)
+    code, result, err = _run(capsys, "summary", "--data", str(path), "--json")
+    assert code == 0 and result["n"] == 30
+    assert "note: Sheet 'first' was read: sheet(s) 'readme' hold one column only." in err
+    code, result, _ = _run(capsys, "summary", "--data", str(path), "--sheet", "second", "--json")
+    assert code == 0 and result["n"] == 10
+    code, _, err = _run(capsys, "summary", "--data", str(path), "--sheet", "readme")
+    assert code == 2 and "choose the sheet that holds the data (the sheets are readme, first, second)" in err
+    code, _, err = _run(capsys, "summary", "--sheet", "second")
+    assert code == 2 and "give it with --data FILE" in err

@@ -53,7 +53,9 @@ def test_missing_required_column_is_named():
          "relapse after last contact (40 > 30 months)"),
         ({"relapse_months": [np.nan, np.nan, 12.0, np.nan]}, "relapse_months",
          "relapse is 1 but the time to relapse is missing"),
-        ({"age_years": [5, 45, 3, 9]}, "age_years", "outside the plausible range 0–30"),
+        ({"age_years": [5, 145, 3, 9]}, "age_years", "impossible: outside 0–130"),
+        ({"followup_months": [10.0, 1e17, 30.0, 8.0]}, "followup_months",
+         "follow-up longer than a human life (over 130 years)"),
         ({"lineage": ["B-ALL", "T", "T-ALL", None]}, "lineage", "not one of B-ALL, T-ALL"),
     ],
 )

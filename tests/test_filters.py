@@ -69,12 +69,12 @@ def test_query_string_from_a_whole_link(demo_cohort):
 @pytest.mark.parametrize(
     ("params", "notice"),
     [
-        ({"age": "old"}, "ignored age range “old”"),
-        ({"age": "18-10"}, "ignored age range “18-10”"),
-        ({"cut": "99"}, "ignored age cut “99”"),
-        ({"lineage": "Z-ALL"}, "ignored unknown lineage value(s): Z-ALL"),
-        ({"colour": "red"}, "ignored unknown link parameter “colour”"),
-        ({"cmp": "no-separator"}, "ignored saved cohort “no-separator”"),
+        ({"age": "old"}, "The link's age range “old” is not two ages like 10-18; all ages are shown."),
+        ({"age": "18-10"}, "The link's age range “18-10” is not two ages like 10-18"),
+        ({"cut": "99"}, "The link's age cut “99” is not a number of years between 0 and 30; the cut is 10 years."),
+        ({"lineage": "Z-ALL"}, "The link asks for Lineage “Z-ALL”, which these data do not have; it was left out."),
+        ({"colour": "red"}, "The link holds “colour”, which is not a filter of these data; it was left out."),
+        ({"cmp": "no-separator"}, "The link's saved cohort “no-separator” is not a name followed by filters"),
     ],
 )
 def test_bad_link_values_are_ignored_with_a_notice(demo_cohort, params, notice):
@@ -88,11 +88,26 @@ def test_good_values_survive_next_to_bad_ones(demo_cohort):
     assert parsed.filters == CohortFilter().with_levels("lineage", ["T-ALL"])
 
 
+def test_a_repeated_key_keeps_every_valid_value(demo_cohort):
+    parsed = from_query_params({"sex": ["male", "alien"], "age": ["10-18", "x"], "cut": ["12", "99"]}, demo_cohort)
+    assert parsed.filters == CohortFilter(age_range=(10, 18), age_cut=12).with_levels("sex", ["male"])
+    assert len(parsed.notices) == 3 and "“alien”" in parsed.notices[0]
+    both = from_query_params(parse_query_string("sex=male&sex=female&age=5-9&age=10-18"), demo_cohort)
+    assert both.filters == CohortFilter(age_range=(10, 18)).with_levels("sex", ["male", "female"])
+    assert both.notices == ()
+
+
+def test_saved_cohorts_keep_their_valid_part(demo_cohort):
+    parsed = from_query_params({"cmp": "T:lineage=T-ALL,Q;colour=red"}, demo_cohort)
+    assert parsed.saved[0].filters == CohortFilter().with_levels("lineage", ["T-ALL"])
+    assert [n.split(":")[0] for n in parsed.notices] == ["Saved cohort “T”", "Saved cohort “T”"]
+
+
 def test_at_most_four_saved_cohorts(demo_cohort):
     params = {"cmp": [f"c{i}:lineage=B-ALL" for i in range(6)]}
     parsed = from_query_params(params, demo_cohort)
     assert [s.name for s in parsed.saved] == ["c0", "c1", "c2", "c3"]
-    assert sum("at most 4" in n for n in parsed.notices) == 2
+    assert sum("more than 4 saved cohorts" in n for n in parsed.notices) == 2
 
 
 def test_cohort_names_cannot_break_the_link(demo_cohort):

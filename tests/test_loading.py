@@ -260,6 +260,8 @@ def test_lines_with_too_many_fields_are_refused():
     assert "more fields than the header" in _refused(b"a,b\n1,2,3\n4,5\n", "r.csv")
 
 
-def test_too_large_file_is_refused(monkeypatch):
-    monkeypatch.setattr(loading, "MAX_FILE_BYTES", 10)
-    assert _refused(b"id,time\n1,2\n3,4\n", "big.csv") == "The file is 0 MB; the limit is 200 MB."
+def test_too_large_file_is_refused():
+    with pytest.raises(LoadError) as info:
+        read_data_file(b"id,time\n1,2\n3,4\n" * 40_000, "big.csv", limits=loading.LoadLimits(file_mb=0.1))
+    assert str(info.value) == ("big.csv is 0.6 MB; the limit is 0.1 MB. Raise it with the environment variable "
+                               "HSCT2_MAX_FILE_MB.")

@@ -10,7 +10,9 @@ import pytest
 from analysis.analyses.models import cox_model
 from analysis.cohort.model import age_group
 from analysis.stats.cox.design import CovariateSpec, default_cut
+from analysis.stats.cox.profile import profile_likelihood
 from analysis.text import hazard_ratio_text as format_hr
+from tests.apptest_support import shown
 
 PAGE = "risk_factors"
 
@@ -29,7 +31,7 @@ def _annotations(fig: dict) -> list[str]:
 
 
 def _texts(at) -> str:
-    return " ".join(e.value for kind in (at.info, at.warning, at.caption, at.markdown) for e in kind)
+    return " ".join(shown(e.value) for kind in (at.info, at.warning, at.caption, at.markdown) for e in kind)
 
 
 def _table(at, column: str):
@@ -56,8 +58,12 @@ def test_page_renders_the_papers_os_model(at, demo_cohort):
     figs = _figures(at)
     assert set(figs) == {"forest", "subgroups"}
     model = _paper_os_model(_demo_with_age_group(demo_cohort))
-    tall = model.summary.set_index("term").loc["lineage=T-ALL"]
-    assert format_hr(tall["hr"], tall["lower"], tall["upper"]) in _annotations(figs["forest"])
+    # 35 events for 4 coefficients (8.75 each): profile-likelihood intervals by default
+    profile = profile_likelihood(model).table.set_index("term").loc["lineage=T-ALL"]
+    wald = model.summary.set_index("term").loc["lineage=T-ALL"]
+    assert format_hr(profile["hr"], profile["hr_lower"], profile["hr_upper"]) in _annotations(figs["forest"])
+    assert format_hr(wald["hr"], wald["lower"], wald["upper"]) not in _annotations(figs["forest"])
+    assert "95 % CI: profile likelihood" in figs["forest"]["layout"]["title"]["text"]
     # the unfiltered demo cohort shows the published hazard ratios
     assert any(t.get("name") == "Published (Momm et al.)" for t in figs["forest"]["data"])
     stats = _table(at, "Statistic").set_index("Statistic")
@@ -231,3 +237,41 @@ def test_covariates_without_any_value_are_left_out_with_a_message(open_app, demo
     assert "no recorded value" in _texts(at)
     forest = _figures(at)["forest"]
     assert f"n = {len(demo_cohort)} patients" in forest["layout"]["title"]["text"]
+
+
+def test_wald_intervals_can_be_chosen(at, demo_cohort):
+    at.radio(key="risk_factors.ci").set_value("wald").run()
+    assert not at.exception
+    wald = _paper_os_model(_demo_with_age_group(demo_cohort)).summary.set_index("term").loc["lineage=T-ALL"]
+    assert format_hr(wald["hr"], wald["lower"], wald["upper"]) in _annotations(_figures(at)["forest"])
+    stats = _table(at, "Statistic").set_index("Statistic")
+    assert stats.loc["Confidence intervals, p", "Value"] == "Wald (β ± 1.96·se), Wald p"
+    assert at.query_params["risk_factors.ci"] in ("wald", ["wald"])
+
+
+def test_a_small_subgroup_names_why_its_estimates_are_unstable(open_app):
+    """T-ALL only with five covariates (17 patients, 13 events): ATG and donor are confounded there."""
+    at = open_app(PAGE, query={"lineage": "T-ALL",
+                               "risk_factors.covariates.os": "age_group,sex,atg,donor,remission"})
+    assert not at.exception
+    text = _texts(at)
+    assert "ATG = yes occurs only with Donor = MMUD or MUD (never with MSD or haplo)" in text
+    assert ("Hazard ratios this far from 1 cannot rest on 13 events (ATG = yes: HR 0.002 (<0.001–0.12); "
+            "Donor = MMUD") in text
+    stats = _table(at, "Statistic").set_index("Statistic")
+    assert stats.loc["Confidence intervals, p", "Value"] == "profile likelihood, likelihood-ratio p"
+    forest = _figures(at)["forest"]
+    arrows = [t for t in forest["data"] if t.get("marker", {}).get("symbol", "").startswith("triangle")]
+    assert arrows  # the ATG and MMUD intervals run off the axis: their ends are arrows
+    assert "0.002 (<0.001–0.12)" in _annotations(forest)  # ATG yes: the profile upper limit, 0.12
+
+
+def test_no_nan_reaches_the_page_when_all_events_happen_at_once(open_app, demo_cohort):
+    from ui.state import ActiveData, DataSource
+
+    at_once = demo_cohort.head(12).assign(followup_months=0.0, death=1, relapse=0, relapse_months=np.nan)
+    at = open_app(PAGE, session={"_active_data": ActiveData(at_once, DataSource("at once", False, 0))})
+    assert not at.exception
+    assert "carry no information on hazard ratios" in _texts(at)
+    values = " ".join(str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
+    assert "nan" not in values.lower()

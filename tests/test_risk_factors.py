@@ -99,7 +99,7 @@ def test_univariable_problem_is_reported_not_raised(demo):
 
 def test_cox_report_has_the_cli_format(demo):
     out = cox_report(demo, "os", ["age_years", "lineage", "atg"], reference={"lineage": "T-ALL"})
-    assert set(out) == {"endpoint", "n", "events", "concordance", "lr_test", "terms"}
+    assert set(out) == {"endpoint", "n", "events", "concordance", "lr_test", "intervals", "terms", "warnings"}
     assert set(out["lr_test"]) == {"statistic", "df", "p"}
     terms = {t["term"]: t for t in out["terms"]}
     assert set(terms) == {"age_years", "lineage=B-ALL", "atg=yes"}

@@ -98,3 +98,12 @@ def test_disclosure_rule_and_wrapped_labels():
     assert disclosure_rule(None) == "Disclosure control is off: every count is shown."
     assert wrap_label("Published (Momm et al.), all patients", 30) == "Published (Momm et al.), all<br>patients"
     assert wrap_label("short", 30) == "short"
+
+
+@pytest.mark.parametrize("text", ["https://evil.example/login", "see www.evil.example", "write to a@evil.example",
+                                  "[x](http://evil.example)"])
+def test_escaped_text_holds_no_address_markdown_would_link(text):
+    escaped = escape_markdown(text)
+    plain = escaped.replace("\\", "")
+    assert "://" not in plain and "www." not in plain.lower() and "@e" not in plain
+    assert plain.replace("\u2060", "") == text  # it reads the same

@@ -81,7 +81,7 @@ def test_the_spss_labels_are_proposed_correctly():
 
 
 def test_adult_ages_are_reported_when_mapped_as_age_at_hsct2():
-    """cgvhd's proposal maps 'age' to the pediatric field; validation names every adult clearly."""
+    """cgvhd's proposal maps 'age' to the pediatric field; validation names every adult as unusual and keeps them."""
     raw = read_data_path(DIR / "cgvhd.tsv")
     mapping = propose_mapping(raw.frame)
     assert mapping.column("age_years") == "age"
@@ -90,11 +90,15 @@ def test_adult_ages_are_reported_when_mapped_as_age_at_hsct2():
     assert problems["problem"].str.startswith("choose the time unit").all()
     from dataclasses import replace
 
-    problems = check_upload(raw.frame, replace(mapping, time_unit="years")).problems
+    checked = check_upload(raw.frame, replace(mapping, time_unit="years"))
     adults = raw.frame.loc[raw.frame["age"].astype(int) > 30, "age"]  # text as in the file
-    assert problems["row"].tolist() == adults.index.tolist()
-    assert (problems["problem"] == "outside the plausible range 0–30").all()
-    assert problems["value"].tolist() == adults.tolist()
+    assert checked.problems.empty  # possible ages: no row is lost
+    warnings = checked.warnings
+    assert warnings["row"].tolist() == adults.index.tolist()
+    assert (warnings["problem"] == "outside the usual range 0–30 years").all()
+    assert warnings["value"].tolist() == adults.tolist()
+    assert checked.warning_groups[["column", "rows"]].values.tolist() == [["age", len(adults)]]
+    assert len(checked.cohort(exclude_flagged=False)) == len(raw.frame)
 
 
 def test_cause_coded_data_refuse_overall_survival():
@@ -238,7 +242,7 @@ def test_bmt_cox_against_R(file_name, name):
     """coxph(Surv(ftime, rfs) ~ dis, ties = "efron"), and cause-specific for relapse and TRM."""
     from analysis.cli.reports import cox_report
 
-    report = cox_report(_cohort(file_name), name, ["dis"], categorical=("dis",), reference={})
+    report = cox_report(_cohort(file_name), name, ["dis"], categorical=("dis",), reference={}, intervals="wald")
     _check_cox(report, R["bmt"][f"cox_{name}"])
 
 
@@ -250,7 +254,7 @@ def test_cgvhd_cox_against_R(file_name, name, covariates):
     """coxph(Surv(os_time, stat) ~ dx + tx + extent + age, ties = "efron"), RFS, cause-specific relapse."""
     from analysis.cli.reports import cox_report
 
-    report = cox_report(_cohort(file_name), name, covariates, categorical=(), reference={})
+    report = cox_report(_cohort(file_name), name, covariates, categorical=(), reference={}, intervals="wald")
     _check_cox(report, R["cgvhd"][f"cox_{name}"])
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analysis.cohort.grouping import Comparison, compare_by, compare_saved
 from analysis.cohort.model import LANDMARK_MONTHS, categorical_covariates, label
+from analysis.text import escape_markdown
 from ui.links import persist
 from ui.state import View
 
@@ -18,7 +19,7 @@ def stop_if_empty(view: View) -> None:
     """Say clearly that no patient is left, and stop the page."""
     if view.n == 0:
         st.warning(
-            f"**No patients match the current filters** ({view.filters.describe()}). "
+            f"**No patients match the current filters** ({escape_markdown(view.filters.describe())}). "
             f"None of the {view.n_total} patients is left, so there is nothing to estimate. "
             "Widen the filters in the sidebar, or press “Reset filters”."
         )
@@ -66,7 +67,8 @@ def compare_control(view: View, key_prefix: str) -> Comparison:
         return compare_saved(view.full, view.saved)
     comparison = compare_by(view.cohort, None if choice == NO_COMPARISON else choice)
     if comparison.n_missing:
-        st.caption(f"{comparison.n_missing} patient(s) with unknown {label(choice)} are left out of this comparison.")
+        st.caption(escape_markdown(f"{comparison.n_missing} patient(s) with unknown {label(choice)} are left out "
+                                   "of this comparison."))
     return comparison
 
 

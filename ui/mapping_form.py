@@ -16,6 +16,7 @@ import streamlit as st
 
 from analysis.cohort.model import STANDARD_LEVELS
 from analysis.ingest.form import FORM_LABELS, event_fields, needs_unit_for_dates, numeric_columns, value_choices
+from analysis.ingest.levels import is_assumption
 from analysis.ingest.loading import RawTable
 from analysis.ingest.mapping import (
     ALL_FIELDS,
@@ -34,6 +35,7 @@ from analysis.ingest.post_transplant import EVENT_FIELDS as POST_HSCT2_EVENTS
 from analysis.ingest.post_transplant import optional_fields
 from analysis.ingest.proposal import propose_mapping
 from analysis.ingest.values import observed_keys, value_key
+from analysis.text import escape_markdown
 from ui.upload import BASE
 
 NOT_MAPPED = "— not in my file —"
@@ -67,12 +69,13 @@ def base_mapping(raw: RawTable, raw_key) -> None:
         try:
             mapping = from_json(saved.getvalue())
         except MappingError as err:
-            st.error(str(err))
+            st.error(escape_markdown(str(err)))
             mapping = propose_mapping(raw.frame)
         else:
             missing = [c for c in mapping.mapped_columns if c not in raw.frame.columns]
             if missing:
-                st.warning(f"The saved mapping names column(s) this file does not have: {', '.join(missing)}.")
+                st.warning(escape_markdown(f"The saved mapping names column(s) this file does not have: "
+                                           f"{', '.join(missing)}."))
     else:
         mapping = propose_mapping(raw.frame)
     _set_widgets(mapping)
@@ -93,7 +96,8 @@ def _value_selects(raw: RawTable, name: str, column: str, saved: dict[str, objec
     keys = observed_keys(raw.frame[column], limit=MAX_VALUES)
     shown = {value_key(v): v for v in pd.unique(raw.frame[column].dropna())}
     if len(keys) >= MAX_VALUES:
-        st.caption(f"{column} has more than {MAX_VALUES} different values; only the first {MAX_VALUES} are listed.")
+        st.caption(escape_markdown(f"{column} has more than {MAX_VALUES} different values; only the first "
+                                   f"{MAX_VALUES} are listed."))
     chosen: dict[str, object] = {}
     options = [None, *codes]
     cells = st.columns(3)
@@ -104,8 +108,8 @@ def _value_selects(raw: RawTable, name: str, column: str, saved: dict[str, objec
         if st.session_state[widget] not in options:
             st.session_state[widget] = None
         with cells[i % 3]:
-            value = st.selectbox(f"“{shown.get(key, key)}”", options, key=widget, placeholder=none_label,
-                                 format_func=lambda c: none_label if c is None else codes[c])
+            value = st.selectbox(escape_markdown(f"“{shown.get(key, key)}”"), options, key=widget,
+                                 placeholder=none_label, format_func=lambda c: none_label if c is None else codes[c])
         if value is not None:
             chosen[key] = value
     return chosen
@@ -154,13 +158,15 @@ def mapping_widgets(raw: RawTable) -> ColumnMapping:
     levels: dict[str, dict] = {}
     for name in (*event_fields(form), *POST_HSCT2_EVENTS):
         if name in chosen:
-            with st.expander(f"Values of {chosen[name]} → {FIELD_LABELS[name]}",
+            with st.expander(escape_markdown(f"Values of {chosen[name]} → {FIELD_LABELS[name]}"),
                              expanded=name not in POST_HSCT2_EVENTS):
                 events[name] = _value_selects(raw, name, chosen[name], dict(saved_events.get(name, ())))
     for name in STANDARD_LEVELS:
         if name in chosen:
-            with st.expander(f"Values of {chosen[name]} → {FIELD_LABELS[name]}"):
-                levels[name] = _value_selects(raw, name, chosen[name], dict(saved_levels.get(name, ())), AS_IS)
+            saved = dict(saved_levels.get(name, ()))
+            with st.expander(escape_markdown(f"Values of {chosen[name]} → {FIELD_LABELS[name]}"),
+                             expanded=_needs_a_look(raw, name, chosen[name], saved)):
+                levels[name] = _value_selects(raw, name, chosen[name], saved, AS_IS)
     free = [c for c in columns if c not in chosen.values()]
     numeric = numeric_columns(raw.frame, free)
     state["map_categorical"] = [c for c in state.get("map_categorical", []) if c in numeric]
@@ -175,6 +181,16 @@ def mapping_widgets(raw: RawTable) -> ColumnMapping:
                          event_values={f: v for f, v in events.items() if v},
                          level_values={f: v for f, v in levels.items() if v},
                          categorical=tuple(state["map_categorical"]), ignored=tuple(state["map_ignored"]))
+
+
+def _needs_a_look(raw: RawTable, name: str, column: str, saved: dict[str, object]) -> bool:
+    """Open a category's values when some were assumed from a spelling, or are not a standard level at all."""
+    standard = {value_key(level) for level in STANDARD_LEVELS[name]}
+    for key in observed_keys(raw.frame[column], limit=MAX_VALUES):
+        level = saved.get(key)
+        if (level is None and key not in standard) or (isinstance(level, str) and is_assumption(key, level)):
+            return True
+    return False
 
 
 def _unit_for_dates(chosen: dict[str, str]) -> str | None:

@@ -16,6 +16,7 @@ from analysis.analyses.models import covariate_spec
 from analysis.analyses.risk_factors import default_covariates, unrecorded_covariates
 from analysis.cohort.model import ENDPOINT_NAMES, covariates, is_categorical, label, levels, survival_endpoints
 from analysis.stats.cox.design import CovariateSpec, default_cut
+from analysis.text import escape_markdown
 from ui.links import persist
 from ui.state import View
 
@@ -60,8 +61,8 @@ def covariate_control(view: View, page: str, endpoint: str) -> list[str]:
         st.stop()
     unrecorded = unrecorded_covariates(view.full, chosen)
     if unrecorded:
-        st.info(f"{', '.join(label(c) for c in unrecorded)}: no recorded value in these data, "
-                "left out of the model.")
+        st.info(escape_markdown(f"{', '.join(label(c) for c in unrecorded)}: no recorded value in these data, "
+                                "left out of the model."))
         chosen = [c for c in chosen if c not in unrecorded]
         if not chosen:
             st.stop()
@@ -83,17 +84,17 @@ def _factor_spec(view: View, page: str, column: str) -> CovariateSpec:
     options = levels(view.full, column)
     key = f"{page}.ref.{column}"
     persist(key, options[0], options)
-    reference = st.selectbox(f"Reference for {label(column)}", options, key=key)
+    reference = st.selectbox(escape_markdown(f"Reference for {label(column)}"), options, key=key)
     return covariate_spec(view.full, column, categorical=True, reference=reference)
 
 
 def _numeric_spec(view: View, page: str, column: str) -> CovariateSpec:
     key = f"{page}.numeric.{column}"
     persist(key, PER_UNIT, [PER_UNIT, CUT])
-    mode = st.radio(label(column), [PER_UNIT, CUT], key=key, horizontal=True,
+    mode = st.radio(escape_markdown(label(column)), [PER_UNIT, CUT], key=key, horizontal=True,
                     format_func=lambda m: "per unit" if m == PER_UNIT else "cut at")
     cut = None
     if mode == CUT:
         persist(f"{page}.cut.{column}", default_cut(view.cohort[column]))
-        cut = st.number_input(f"Cut {label(column)} at (≥ cut vs below)", key=f"{page}.cut.{column}")
+        cut = st.number_input(escape_markdown(f"Cut {label(column)} at (≥ cut vs below)"), key=f"{page}.cut.{column}")
     return covariate_spec(view.full, column, categorical=False, cut=cut)

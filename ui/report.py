@@ -7,7 +7,7 @@ Survival page). The deck or page is built only when its button is pressed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
@@ -17,26 +17,37 @@ from analysis.figures.export import ExportError
 from analysis.reports.html import report_html
 from analysis.reports.pack import REPORT_ERRORS, ReportRequest, build_report
 from analysis.reports.pptx import report_pptx
+from analysis.stats.kaplan_meier import CONF_TYPES
+from ui.controls import LANDMARK_CHOICES, comparison_choices
 from ui.state import View
 from ui.view_options import min_count
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
-def _control(key: str) -> Any:
-    """A page control's value: its widget state, else (first run of a link, before the page ran) the link's."""
+def _control(key: str, choices: Sequence[str]) -> Any:
+    """A page control's value: its widget state, else (first run of a link, before the page ran) the link's.
+
+    A link's value is text from a stranger: only the choices the page itself offers are taken.
+    """
     if key in st.session_state:
         return st.session_state[key]
     raw = st.query_params.get(key)
-    return raw.split(",") if raw is not None and key.endswith(".times") else raw
+    if raw is None:
+        return None
+    if key.endswith(".times"):
+        return [t for t in raw.split(",") if t in choices] or None
+    return raw if raw in choices else None
 
 
 def report_request(view: View, page_path: str) -> ReportRequest:
     """The current view as a :class:`ReportRequest` (controls of the page in view, else of Survival)."""
     page = page_path or "overview"
-    compare = _control(f"{page}.compare") or _control("survival.compare") or "none"
-    times = _control(f"{page}.times") or _control("survival.times") or [f"{t:g}" for t in LANDMARK_MONTHS]
-    conf_type = _control("survival.ci") or "log-log"
+    comparisons = comparison_choices(view)
+    compare = _control(f"{page}.compare", comparisons) or _control("survival.compare", comparisons) or "none"
+    times = (_control(f"{page}.times", LANDMARK_CHOICES) or _control("survival.times", LANDMARK_CHOICES)
+             or [f"{t:g}" for t in LANDMARK_MONTHS])
+    conf_type = _control("survival.ci", CONF_TYPES) or "log-log"
     return ReportRequest(filters=view.filters, saved=view.saved, compare=None if compare == "none" else str(compare),
                          landmarks=tuple(sorted(float(t) for t in times)),
                          conf_type=str(conf_type), min_count=min_count(view))

@@ -30,7 +30,8 @@ from analysis.cohort.filters import (
     with_age_group,
 )
 from analysis.cohort.model import STANDARD_LEVELS, label
-from ui.links import add_notice, pop_notices
+from analysis.text import escape_markdown
+from ui.links import add_notice, notice_area, pop_notices
 from ui.state import View, data_generation
 
 DEMO_NAME = "Demo cohort (synthetic)"
@@ -95,9 +96,9 @@ def read_link_once(full: pd.DataFrame, opts: FilterOptions) -> bool:
     params = {k: st.query_params.get_all(k) for k in st.query_params if "." not in k}
     parsed = from_query_params(params, full)
     for text in parsed.notices:
-        add_notice(f"Share link: {text}.")
+        add_notice(text)
     if parsed.filters.age_range and opts.age_bounds is None:
-        add_notice("Share link: ignored the age range, these data have no age column.")
+        add_notice("The link's age range was left out: these data have no age column.")
     st.session_state.update(_widget_state_for(opts, parsed.filters))
     st.session_state[_SAVED] = list(parsed.saved)
     return True
@@ -157,10 +158,11 @@ def sidebar(opts: FilterOptions) -> tuple[CohortFilter, list[SavedCohort], Delta
             st.multiselect(label(column), opts.levels[column], key=f"flt_{column}", placeholder="All")
         if others or opts.ranges:
             with st.expander("More filters", expanded=any(st.session_state.get(f"flt_{c}") for c in others)):
-                for column in others:
-                    st.multiselect(label(column), opts.levels[column], key=f"flt_{column}", placeholder="All")
+                for column in others:  # a column of an upload: its name is the user's text
+                    st.multiselect(escape_markdown(label(column)), opts.levels[column], key=f"flt_{column}",
+                                   placeholder="All")
                 for column, (lo, hi) in opts.ranges.items():
-                    st.slider(label(column), min_value=lo, max_value=hi, key=f"flt_range_{column}")
+                    st.slider(escape_markdown(label(column)), min_value=lo, max_value=hi, key=f"flt_range_{column}")
         st.button("Reset filters", key="flt_reset", on_click=_reset_filters, args=(opts,))
 
         flt = _filters_from_state(opts)
@@ -169,10 +171,12 @@ def sidebar(opts: FilterOptions) -> tuple[CohortFilter, list[SavedCohort], Delta
         st.markdown("### Saved cohorts")
         st.caption("Save filter sets to overlay them on the Survival and Relapse pages. They travel in the link.")
         for i, s in enumerate(saved):
+            # Names and levels come from the link or the file: shown as text, never as HTML or Markdown.
             left, right = st.columns([5, 1])
-            left.markdown(f"**{s.name}**  \n<small>{s.filters.describe()}</small>", unsafe_allow_html=True)
+            left.markdown(f"**{escape_markdown(s.name)}**")
+            left.caption(escape_markdown(s.filters.describe()))
             right.button("", icon=":material/close:", key=f"saved_del_{i}", on_click=_delete_saved, args=(i,),
-                         help=f"Remove {s.name}")
+                         help=f"Remove {escape_markdown(s.name)}")
         if len(saved) < MAX_SAVED_COHORTS:
             st.text_input("Name for the current filters", key="saved_name", placeholder=flt.describe())
             st.button("Save as cohort", key="saved_add", on_click=_save_cohort, args=(opts,))
@@ -202,6 +206,8 @@ def banner(view: View) -> None:
     else:
         excluded = f", {src.n_excluded} row(s) excluded by validation" if src.n_excluded else ""
         note = f" {src.note}" if src.note else ""
-        st.info(f"**Your data: {src.name}**: N = {view.n_total}{excluded}.{note}", icon=":material/description:")
+        st.info(f"**Your data: {escape_markdown(src.name)}**: N = {view.n_total}{excluded}.{note}",
+                icon=":material/description:")
+    area = notice_area()
     for text in pop_notices():
-        st.warning(text)
+        area.warning(escape_markdown(text), icon=":material/link:")

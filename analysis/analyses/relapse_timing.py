@@ -25,6 +25,8 @@ from analysis.cohort.grouping import GROUP
 from analysis.text import ALL, count, group_text
 
 BIN_WIDTHS = (1.0, 2.0, 3.0)
+#: Times are binned up to this many months; longer ones (impossible after validation) are counted in the last bin.
+MAX_BINNED_MONTHS = 130 * 12.0
 MODES = ("overlay", "stack")
 SCALES = ("count", "percent")
 EARLY_RELAPSE_MONTHS = 6.0
@@ -127,6 +129,7 @@ def timing_histogram(
     if longest is None:
         what = "relapse after HSCT2" if interval == HSCT2_TO_RELAPSE else "known time from HSCT1 to relapse"
         raise TimingError(f"no patient with a {what} in the selected cohort")
+    longest = min(longest, MAX_BINNED_MONTHS)  # the number of bins never grows beyond a human life
     edges = np.arange(0.0, np.floor(longest / bin_width) * bin_width + bin_width + 1e-9, bin_width)
     parts, rows_summary, notes = [], [], []
     for g, rows, times in groups:
@@ -139,7 +142,7 @@ def timing_histogram(
         notes.extend(_group_notes(g, len(rows), len(times), interval))
         if not len(times):
             continue
-        counts, _ = np.histogram(times, bins=edges)
+        counts, _ = np.histogram(np.minimum(times, edges[-1] - bin_width / 2), bins=edges)
         parts.append(pd.DataFrame({"group": g, "bin_start": edges[:-1], "bin_end": edges[1:],
                                    "count": counts, "percent": 100.0 * counts / len(times)}))
     return TimingHistogram(interval, float(bin_width), pd.concat(parts, ignore_index=True),

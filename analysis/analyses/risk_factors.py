@@ -15,13 +15,23 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from analysis.analyses.model_checks import proportional_hazards, small_sample_warnings
+from analysis.analyses.model_checks import (
+    EPV_MINIMUM,
+    instability_findings,
+    proportional_hazards,
+    small_sample_warnings,
+)
 from analysis.analyses.models import cox_model
 from analysis.cohort.model import CohortError, endpoint, label, levels
 from analysis.stats.cox.design import CovariateSpec, Design, DesignError, build_design
 from analysis.stats.cox.diagnostics import ProportionalHazardsTest, events_per_covariate
 from analysis.stats.cox.fit import CoxFitError, CoxModel, chi2_sf, fit_design
+from analysis.stats.cox.profile import ProfileLikelihood, profile_likelihood, with_profile_intervals
 from analysis.text import p_value
+
+#: How the intervals and p-values of the multivariable model are computed: ``auto`` uses the profile
+#: likelihood when there are fewer than :data:`EPV_MINIMUM` events per coefficient, Wald otherwise.
+INTERVALS: tuple[str, ...] = ("auto", "profile", "wald")
 
 #: The paper's multivariable models (age ≥ 10 is the shared age group).
 PAPER_MODELS: dict[str, tuple[str, ...]] = {
@@ -198,7 +208,11 @@ class RiskFactorAnalysis:
     ``model`` is None when the multivariable model cannot be fitted; ``problem``
     then says why in plain language. ``warnings`` collects the small-sample
     guardrails (events per coefficient, levels without events, divergence,
-    non-convergence, dropped covariates).
+    non-convergence, dropped covariates) and the named causes of unstable
+    estimates (empty cross-table cells, quasi-separation, extreme hazard
+    ratios). ``intervals`` says how the model's CIs and p-values were made:
+    with ``profile`` (the profile likelihood, :mod:`analysis.stats.cox.profile`)
+    the summary holds profile limits and likelihood-ratio p-values.
     """
 
     endpoint: str
@@ -210,6 +224,14 @@ class RiskFactorAnalysis:
     proportional_hazards: ProportionalHazardsTest | None
     warnings: tuple[str, ...]
     needs_penalty: bool
+    intervals: str = "Wald"
+    profile: ProfileLikelihood | None = None
+
+    @property
+    def intervals_text(self) -> str:
+        if self.profile is not None:
+            return "profile likelihood, likelihood-ratio p"
+        return "Wald (β ± 1.96·se), Wald p"
 
     def statistics(self) -> pd.DataFrame:
         """Model statistics as a small table: statistic, value, what it means."""
@@ -221,8 +243,10 @@ class RiskFactorAnalysis:
             ("Patients / events", f"{m.n} / {m.events}", "complete cases entering the model"),
             ("Likelihood-ratio test", f"χ² = {m.lr_test.statistic:.2f}, df = {m.lr_test.df}, "
              f"{p_value(m.lr_test.p)}", "all covariates together against no covariate"),
-            ("Concordance (C)", f"{m.concordance:.3f}", "0.5 = no discrimination, 1 = perfect ordering of risks"),
+            ("Concordance (C)", f"{m.concordance:.3f}" if np.isfinite(m.concordance) else "not computable",
+             "0.5 = no discrimination, 1 = perfect ordering of risks"),
             ("Events per coefficient", f"{epv:.1f}", "below 10: unstable, possibly exaggerated hazard ratios"),
+            ("Confidence intervals, p", self.intervals_text, "how the hazard ratios' 95 % CIs and p-values are made"),
         ]
         if self.proportional_hazards is not None:
             rows.append(("Proportional hazards (global)", p_value(self.proportional_hazards.global_p),
@@ -233,8 +257,17 @@ class RiskFactorAnalysis:
 
 
 def analyse_risk_factors(cohort: pd.DataFrame, endpoint_name: str, specs: Sequence[CovariateSpec], *,
-                         penalty: str | None = None, univariable: bool = True) -> RiskFactorAnalysis:
-    """Fit the multivariable model, the univariable ones and the diagnostics; never raises for bad data."""
+                         penalty: str | None = None, univariable: bool = True,
+                         intervals: str = "auto") -> RiskFactorAnalysis:
+    """Fit the multivariable model, the univariable ones and the diagnostics; never raises for bad data.
+
+    ``intervals`` (:data:`INTERVALS`): ``auto`` gives the multivariable model
+    profile-likelihood intervals and likelihood-ratio p-values when it has
+    fewer than :data:`EPV_MINIMUM` events per coefficient (Wald otherwise);
+    a Firth fit keeps its Wald intervals.
+    """
+    if intervals not in INTERVALS:
+        raise ValueError(f"unknown intervals {intervals!r}; expected one of {', '.join(INTERVALS)}")
     specs = tuple(specs)
     model, problem = None, None
     try:
@@ -245,9 +278,13 @@ def analyse_risk_factors(cohort: pd.DataFrame, endpoint_name: str, specs: Sequen
     zph = None
     warnings: list[str] = []
     needs_penalty = False
+    profile = None
     if model is not None:
+        profile = profile_for(model, intervals)
+        if profile is not None:
+            model = with_profile_intervals(model, profile)
         warnings.extend(model.warnings)
-        guard = small_sample_warnings(model)
+        guard = small_sample_warnings(model) + instability_findings(model, profile)
         warnings.extend(w for w in guard if w not in warnings)
         needs_penalty = bool(model.infinite) or any(w.startswith("No events among") for w in guard)
         if model.converged and not model.infinite:
@@ -256,4 +293,13 @@ def analyse_risk_factors(cohort: pd.DataFrame, endpoint_name: str, specs: Sequen
             except (np.linalg.LinAlgError, ValueError):
                 zph = None
     return RiskFactorAnalysis(endpoint_name, specs, model, problem, uni, uni_problems, zph,
-                              tuple(dict.fromkeys(warnings)), needs_penalty)
+                              tuple(dict.fromkeys(warnings)), needs_penalty,
+                              "profile likelihood" if profile is not None else "Wald", profile)
+
+
+def profile_for(model: CoxModel, intervals: str = "auto") -> ProfileLikelihood | None:
+    """The profile likelihood when it is asked for, or when ``auto`` and the events per coefficient are few."""
+    wanted = intervals == "profile" or (intervals == "auto" and events_per_covariate(model) < EPV_MINIMUM)
+    if not wanted or model.penalty:
+        return None
+    return profile_likelihood(model)

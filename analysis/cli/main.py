@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -67,17 +68,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cohort, notes = load_cohort(args)
         for note in notes:
-            print(f"note: {note}", file=sys.stderr)
+            print(note, file=sys.stderr)
         result = jsonable(_command(args.command).run(args, cohort))
     except (CohortError, ValueError, KeyError, OSError, ExportError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {message}", file=sys.stderr)
         return 2
-    if args.json:
-        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-        print()
-    else:
-        _print_text(result)
+    try:
+        if args.json:
+            json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+            print()
+        else:
+            _print_text(result)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (``| head``): not an error of ours. Python would report the failed flush
+        # at exit, so stdout goes to /dev/null from here on.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     if args.command == "calibration" and not result.get("all_passed", False):
         return 1
     return 0

@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.cohort.filters import ParsedQuery, apply_filter, from_query_params, parse_query_string, with_age_group
 from analysis.cohort.model import CohortError, load_demo_cohort
-from analysis.ingest.options import load_cohort_for_cli
+from analysis.ingest.options import LoadedCohort, load_cohort_for_cli
 
 MAX_PROBLEMS_SHOWN = 10
 
@@ -35,8 +35,13 @@ def common_options() -> argparse.ArgumentParser:
                       help="unit of the mapped time columns")
     data.add_argument("--categorical", metavar="COL", action="append", default=[],
                       help="treat a numeric column as categorical (repeatable, or comma-separated)")
+    data.add_argument("--sheet", metavar="NAME", help="sheet of an Excel workbook (default: the first sheet "
+                      "that holds a table)")
     data.add_argument("--strict", action="store_true",
-                      help="stop on any validation problem instead of excluding the flagged rows")
+                      help="stop on any impossible value instead of excluding the flagged rows")
+    data.add_argument("--exclude-implausible", action="store_true",
+                      help="leave out rows with unusual but possible values (an age over 30, follow-up over 30 "
+                           "years...) instead of keeping them with a warning")
     data.add_argument("--filters", metavar="QUERY", default="",
                       help='share-link query, e.g. "lineage=T-ALL&age=10-18"')
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -48,24 +53,26 @@ def split_list(values: Sequence[str]) -> list[str]:
 
 
 def load_full_cohort(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
-    """All the patients of the data the options name (the demo cohort without ``--data``), and notices."""
+    """All the patients of the data the options name (the demo cohort without ``--data``), and what to say.
+
+    Each line starts with what it is: ``note:`` (how the file was read, filters
+    ignored), ``warning:`` (something to check: unusual values kept, columns
+    renamed or left out), ``assumed:`` (a category value read from a common
+    spelling).
+    """
     notes: list[str] = []
     categorical = split_list(getattr(args, "categorical", []))
-    if args.data is None and (args.mapping or args.map or args.time_unit):
-        raise CohortError("--mapping, --map and --time-unit describe a file: give it with --data FILE")
+    if args.data is None and (args.mapping or args.map or args.time_unit or args.sheet):
+        raise CohortError("--mapping, --map, --time-unit and --sheet describe a file: give it with --data FILE")
     if args.data is None:
         cohort = load_demo_cohort()
     else:
         loaded = load_cohort_for_cli(args.data, mapping_file=args.mapping, maps=tuple(args.map),
                                      time_unit=args.time_unit, categorical=tuple(categorical),
-                                     exclude_flagged=not args.strict)
+                                     exclude_flagged=not args.strict, sheet=args.sheet,
+                                     exclude_implausible=args.exclude_implausible)
         cohort = loaded.cohort
-        if loaded.n_excluded:
-            notes.append(f"{loaded.n_excluded} row(s) excluded by validation (--strict stops instead):")
-            notes += [f"  row {p.row}, {p.column} = {p.value!r}: {p.problem}"
-                      for p in loaded.problems.head(MAX_PROBLEMS_SHOWN).itertuples(index=False)]
-            if len(loaded.problems) > MAX_PROBLEMS_SHOWN:
-                notes.append(f"  … and {len(loaded.problems) - MAX_PROBLEMS_SHOWN} more problem(s)")
+        notes += loaded_report(loaded)
     for column in categorical:
         if column in cohort:
             cohort[column] = cohort[column].map(lambda v: v if pd.isna(v) else f"{v:g}"
@@ -74,15 +81,37 @@ def load_full_cohort(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]
 
 
 def load_view(args: argparse.Namespace) -> tuple[pd.DataFrame, ParsedQuery, list[str]]:
-    """All the patients, what ``--filters`` asks for (filters and saved cohorts), and notices."""
+    """All the patients, what ``--filters`` asks for (filters and saved cohorts), and what to say."""
     cohort, notes = load_full_cohort(args)
     parsed = from_query_params(parse_query_string(args.filters), cohort)
-    return cohort, parsed, notes + [f"filter: {n}" for n in parsed.notices]
+    return cohort, parsed, notes + [f"note: filter: {n}" for n in parsed.notices]
 
 
 def load_cohort(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
-    """The cohort the options name, filtered; and notices about ignored filters."""
+    """The cohort the options name, filtered; and the lines to print on stderr about it."""
     cohort, parsed, notes = load_view(args)
     if not parsed.filters.restricts:
         return with_age_group(cohort, parsed.filters.age_cut), notes
     return apply_filter(cohort, parsed.filters), notes
+
+
+def loaded_report(loaded: LoadedCohort) -> list[str]:
+    """What the command line says about a file it read: notes, warnings, assumptions, exclusions."""
+    lines = [f"note: {n}" for n in loaded.notes] + [f"warning: {w}" for w in loaded.warnings]
+    if loaded.assumptions is not None:
+        lines += [f"assumed: {a.column} “{a.value}” is {a.covariate} = {a.level} ({a.rows} row(s))"
+                  for a in loaded.assumptions.itertuples(index=False)]
+        if len(loaded.assumptions):
+            lines.append("note: to read a value otherwise, save a mapping on the Data page and pass it with --mapping")
+    kept = "excluded (--exclude-implausible)" if loaded.n_unusual_excluded else \
+        "kept (--exclude-implausible leaves them out)"
+    if loaded.warning_groups is not None:
+        lines += [f"warning: {g.column}: {g.rows} row(s) {g.problem} (values {g.values}); {kept}"
+                  for g in loaded.warning_groups.itertuples(index=False)]
+    if loaded.n_excluded:
+        lines.append(f"note: {loaded.n_excluded} row(s) excluded by validation (--strict stops instead):")
+        lines += [f"note:   row {p.row}, {p.column} = {p.value!r}: {p.problem}"
+                  for p in loaded.problems.head(MAX_PROBLEMS_SHOWN).itertuples(index=False)]
+        if len(loaded.problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"note:   … and {len(loaded.problems) - MAX_PROBLEMS_SHOWN} more problem(s)")
+    return lines

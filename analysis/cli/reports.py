@@ -17,15 +17,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.analyses.calibration import calibration_report
+from analysis.analyses.model_checks import instability_findings, small_sample_warnings
 from analysis.analyses.models import cox_model, specs_from_options
 from analysis.analyses.relapse import CAUSE_NAMES, compare_relapse, gray_tests
+from analysis.analyses.risk_factors import profile_for
 from analysis.analyses.survival import check_endpoint, compare_survival
 from analysis.cohort.grouping import compare_by
 from analysis.cohort.model import LANDMARK_MONTHS, age_group
 from analysis.cohort.published import load_targets
 from analysis.cohort.summary import cohort_summary
+from analysis.stats.cox.profile import with_profile_intervals
 from analysis.stats.kaplan_meier import SurvivalDataError
-from analysis.stats.logrank import LogRankError
 from analysis.text import json_number
 
 
@@ -77,9 +79,10 @@ def km_report(cohort: pd.DataFrame, endpoint: str, group: str | None = None,
     result = compare_survival(comparison, endpoint, cohort=cohort)
     if result.problems:
         raise SurvivalDataError(next(iter(result.problems.values())))
+    logrank_note = None
     if group is not None and result.test is None:
-        # A comparison was asked for on the command line: say why there is no test rather than print null.
-        raise LogRankError(result.test_error or "a between-group test needs at least two groups with patients")
+        # A comparison was asked for: the curves are still shown, and the output says why there is no test.
+        logrank_note = _no_test_reason(result, group)
     groups = []
     for km in result.curves:
         m = km.median
@@ -96,11 +99,22 @@ def km_report(cohort: pd.DataFrame, endpoint: str, group: str | None = None,
     if result.test is not None:
         test = result.test
         logrank = {"statistic": json_number(test.statistic), "df": int(test.df), "p": json_number(test.p)}
-    return {
+    out = {
         "endpoint": endpoint, "n": result.n, "events": result.events,
         "groups": groups, "logrank": logrank,
         "followup_median": json_number(result.followup_median),
     }
+    if logrank_note:
+        out["logrank_note"] = logrank_note
+    return out
+
+
+def _no_test_reason(result, group: str) -> str:
+    """Why a requested log-rank test is missing, in words (one group only, no events...)."""
+    if len(result.curves) == 1:
+        return (f"no test: all {result.curves[0].n} patients with a known {group} have {group} = "
+                f"{result.curves[0].label}, and a test compares two or more groups")
+    return f"no test: {result.test_error or 'the groups cannot be compared'}"
 
 
 def cif_report(cohort: pd.DataFrame, group: str | None = None,
@@ -150,16 +164,26 @@ def cox_report(
     categorical: Sequence[str] = (),
     reference: Mapping[str, str] | None = None,
     cuts: Mapping[str, float] | None = None,
+    intervals: str = "auto",
 ) -> dict:
     """``cox``: a Cox model of one endpoint (NaN -> None).
 
     Default reference level: the first in sorted order. A term whose
     likelihood has no maximum (monotone likelihood) gets ``None`` for its
-    hazard ratio, CI and p: the number where the iteration stopped is not an
-    estimate.
+    hazard ratio and p: the number where the iteration stopped is not an
+    estimate; with profile-likelihood intervals its finite limit is kept and
+    the open one is ``None``. ``intervals`` as on the Risk factors page
+    (:func:`analysis.analyses.risk_factors.profile_for`): ``auto`` uses the
+    profile likelihood and likelihood-ratio p below 10 events per
+    coefficient. ``warnings`` name what makes the estimates unstable.
     """
     specs = specs_from_options(cohort, covariates, categorical, reference, cuts)
     model = cox_model(cohort, endpoint, specs)
+    profile = profile_for(model, intervals)
+    if profile is not None:
+        model = with_profile_intervals(model, profile)
+    warnings = list(dict.fromkeys([*model.warnings, *small_sample_warnings(model),
+                                   *instability_findings(model, profile)]))
     terms = []
     for row in model.summary.itertuples(index=False):
         estimable = row.term not in model.infinite
@@ -169,8 +193,8 @@ def cox_report(
             "level": None if row.level is None or (isinstance(row.level, float) and np.isnan(row.level))
             else row.level,
             "hr": json_number(row.hr) if estimable else None,
-            "lower": json_number(row.lower) if estimable else None,
-            "upper": json_number(row.upper) if estimable else None,
+            "lower": json_number(row.lower) if estimable or profile is not None else None,
+            "upper": json_number(row.upper) if estimable or profile is not None else None,
             "p": json_number(row.p) if estimable else None,
         })
     return {
@@ -180,5 +204,7 @@ def cox_report(
         "concordance": json_number(model.concordance),
         "lr_test": {"statistic": json_number(model.lr_test.statistic), "df": model.lr_test.df,
                     "p": json_number(model.lr_test.p)},
+        "intervals": "profile likelihood, likelihood-ratio p" if profile is not None else "Wald",
         "terms": terms,
+        "warnings": warnings,
     }

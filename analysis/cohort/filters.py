@@ -14,8 +14,10 @@ any numeric        inclusive range                                ``months_hsct1
 ``cmp``            a saved cohort, ``name:key=value;key=value``   ``cmp=T ≥10:lineage=T-ALL;age=10-30``
 =================  =============================================  =====================
 
-Unknown keys and impossible values are ignored and reported as notices, never
-raised: a stale link must still open.
+Unknown keys and impossible values are left out and reported as notices (sentences
+for the person who opened the link), never raised: a stale link must still open.
+What can be used is kept: the known levels of a list, every value of a repeated
+key, the last usable value of a repeated range.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from urllib.parse import parse_qs
 import numpy as np
 import pandas as pd
 
-from analysis.cohort.model import age_group, categorical_covariates, levels, numeric_covariates
+from analysis.cohort.model import age_group, categorical_covariates, label, levels, numeric_covariates
 
 DEFAULT_AGE_CUT = 10.0
 AGE_KEY, CUT_KEY, SAVED_KEY = "age", "cut", "cmp"
@@ -228,29 +230,94 @@ def _parse_range(text: str) -> tuple[float, float] | None:
     return (lo, hi) if lo <= hi else None
 
 
-def _parse_filter_params(
-    params: Mapping[str, str], cohort: pd.DataFrame, *, skip: Iterable[str] = ()
-) -> tuple[CohortFilter, list[str]]:
-    notices: list[str] = []
-    flt = CohortFilter()
-    categorical = set(categorical_covariates(cohort))
-    numeric = set(numeric_covariates(cohort)) - {"age_years"}
-    for key, value in params.items():
-        if key in skip:
-            continue
-        if key == AGE_KEY:
-            flt, notice = _apply_age_range(flt, value)
-        elif key == CUT_KEY:
-            flt, notice = _apply_age_cut(flt, value)
-        elif key in categorical:
-            flt, notice = _apply_levels(flt, cohort, key, value)
-        elif key in numeric:
-            flt, notice = _apply_range(flt, key, value)
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f"“{v}”" for v in values)
+
+
+class _LinkReader:
+    """Reads the filter keys of one link (or of one saved cohort in it), in the words a person reads.
+
+    Every key may repeat (``sex=male&sex=female``): the levels of all its
+    values are kept, and of a range or cut the last value that can be used.
+    Whatever cannot be used is named in ``notices``; what can is kept.
+    """
+
+    def __init__(self, cohort: pd.DataFrame) -> None:
+        self.cohort = cohort
+        self.categorical = set(categorical_covariates(cohort))
+        self.numeric = set(numeric_covariates(cohort)) - {"age_years"}
+        self.filters = CohortFilter()
+        self.notices: list[str] = []
+
+    def read(self, key: str, values: list[str]) -> None:
+        if key in self.categorical:
+            self._levels(key, values)
+        elif key in (AGE_KEY, CUT_KEY) or key in self.numeric:
+            self._last_usable(key, values)
         else:
-            notice = f"ignored unknown link parameter “{key}”"
-        if notice is not None:
-            notices.append(notice)
-    return flt, notices
+            self.notices.append(f"The link holds “{key}”, which is not a filter of these data; it was left out.")
+
+    def _levels(self, key: str, values: list[str]) -> None:
+        wanted = list(dict.fromkeys(v for value in values for v in value.split(",") if v))
+        known = set(levels(self.cohort, key))
+        bad = [v for v in wanted if v not in known]
+        if bad:
+            self.notices.append(f"The link asks for {label(key)} {_quoted(bad)}, which these data do not have; "
+                                f"{'it was' if len(bad) == 1 else 'they were'} left out.")
+        self.filters = self.filters.with_levels(key, [v for v in wanted if v in known])
+
+    def _last_usable(self, key: str, values: list[str]) -> None:
+        parsed = [(v, self._value(key, v)) for v in values]
+        usable = [p for _, p in parsed if p is not None]
+        if usable:
+            if key == CUT_KEY:
+                self.filters = replace(self.filters, age_cut=usable[-1])
+            elif key == AGE_KEY:
+                self.filters = replace(self.filters, age_range=usable[-1])
+            else:
+                self.filters = self.filters.with_range(key, usable[-1])
+        bad = [v for v, p in parsed if p is None]
+        if not bad:
+            return
+        if key == AGE_KEY:
+            self.notices.append(f"The link's age range {_quoted(bad)} is not two ages like 10-18; "
+                                + ("it was left out." if usable else "all ages are shown."))
+        elif key == CUT_KEY:
+            self.notices.append(f"The link's age cut {_quoted(bad)} is not a number of years between 0 and 30; "
+                                f"the cut is {self.filters.age_cut:g} years.")
+        else:
+            self.notices.append(f"The link's range for {label(key)} {_quoted(bad)} is not two numbers like 0-6; "
+                                "it was left out.")
+
+    @staticmethod
+    def _value(key: str, text: str):
+        """The cut (a float) or range (a pair) a value gives, or None when it cannot be used."""
+        if key == CUT_KEY:
+            try:
+                cut = float(text)
+            except ValueError:
+                return None
+            return cut if np.isfinite(cut) and 0 < cut < 30 else None
+        bounds = _parse_range(text)
+        if bounds is None or (key == AGE_KEY and bounds[0] < 0):
+            return None
+        return bounds
+
+
+def _parse_filter_params(params: Mapping[str, list[str]], cohort: pd.DataFrame) -> tuple[CohortFilter, list[str]]:
+    reader = _LinkReader(cohort)
+    for key, values in params.items():
+        reader.read(key, values)
+    return reader.filters, reader.notices
+
+
+def _saved_pairs(inner: str) -> dict[str, list[str]]:
+    pairs: dict[str, list[str]] = {}
+    for part in inner.split(";"):
+        key, sep, value = part.partition("=")
+        if sep:
+            pairs.setdefault(key, []).append(value)
+    return pairs
 
 
 # Each ``_apply_*`` returns the filter with one link parameter applied, or unchanged and the notice saying why.
@@ -297,24 +364,25 @@ def from_query_params(
     """Read filters and saved cohorts from query parameters.
 
     ``ignore`` names parameters owned by someone else (e.g. a page's own
-    controls); they are neither used nor reported.
+    controls); they are neither used nor reported. A key may repeat; the
+    notices are sentences for the person who opened the link.
     """
     ignore = set(ignore)
-    single = {k: _as_list(v)[-1] for k, v in params.items() if k != SAVED_KEY and k not in ignore}
-    flt, notices = _parse_filter_params(single, cohort)
+    repeated = {k: _as_list(v) for k, v in params.items() if k != SAVED_KEY and k not in ignore}
+    flt, notices = _parse_filter_params(repeated, cohort)
     saved: list[SavedCohort] = []
     for raw in _as_list(params.get(SAVED_KEY, [])):
         name, sep, inner = raw.partition(":")
         if not sep or not name.strip():
-            notices.append(f"ignored saved cohort “{raw}”: expected name:filters")
+            notices.append(f"The link's saved cohort “{raw}” is not a name followed by filters; it was left out.")
             continue
-        pairs = dict(p.split("=", 1) for p in inner.split(";") if "=" in p)
-        sub, sub_notices = _parse_filter_params(pairs, cohort)
-        notices += [f"saved cohort “{name}”: {n}" for n in sub_notices]
+        sub, sub_notices = _parse_filter_params(_saved_pairs(inner), cohort)
+        notices += [f"Saved cohort “{name}”: {n}" for n in sub_notices]
         if len(saved) < MAX_SAVED_COHORTS:
             saved.append(SavedCohort(clean_cohort_name(name), sub))
         else:
-            notices.append(f"ignored saved cohort “{name}”: at most {MAX_SAVED_COHORTS} can be compared")
+            notices.append(f"The link holds more than {MAX_SAVED_COHORTS} saved cohorts, the most that can be "
+                           f"compared; “{name}” was left out.")
     return ParsedQuery(flt, tuple(saved), tuple(notices))
 
 

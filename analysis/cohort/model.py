@@ -5,6 +5,17 @@ and enforced here with a pandera schema, so that every problem in a cohort is
 reported at once as a table (row, column, value, problem) rather than one
 exception at a time.
 
+Two kinds of finding are kept apart:
+
+* **impossible** values (:func:`cohort_problems`): a negative or missing time, a
+  time longer than a human life, relapse after last contact, an event that is
+  not 0/1, a duplicated ID, an unknown category. Such a row cannot be analysed.
+* **implausible** values (:func:`cohort_warnings`): possible but unusual for this
+  tool, which was built for children after a second transplant: an age over 30,
+  follow-up or a time to relapse over 30 years, a relapse time recorded for a
+  patient without relapse. The row is kept; the user sees one warning per kind
+  and may exclude those rows.
+
 Endpoints are derived in one place (:func:`endpoint`), following the EBMT
 reporting conventions:
 
@@ -50,10 +61,18 @@ STANDARD_LEVELS: dict[str, tuple[str, ...]] = {
     "remission": ("CR", "non-CR"),
 }
 
-#: Standard numeric covariates with their unit and plausible range.
+#: Standard numeric covariates with their unit and plausible range (outside it: a warning, the row is kept).
 STANDARD_NUMERIC: dict[str, tuple[str, float, float]] = {
     "age_years": ("years", 0.0, 30.0),
     "months_hsct1_to_relapse": ("months", 0.0, 600.0),
+}
+#: Times are possible up to a human life and plausible up to 30 years after HSCT2.
+MAX_POSSIBLE_MONTHS = 130 * 12.0
+MAX_PLAUSIBLE_MONTHS = 30 * 12.0
+#: The possible range of the standard numeric covariates (outside it: the row is excluded).
+POSSIBLE_NUMERIC: dict[str, tuple[float, float]] = {
+    "age_years": (0.0, 130.0),
+    "months_hsct1_to_relapse": (0.0, MAX_POSSIBLE_MONTHS),
 }
 
 #: Human-readable labels for the standard fields.
@@ -107,6 +126,9 @@ def _empty_problems() -> pd.DataFrame:
     return pd.DataFrame({"row": pd.Series(dtype="Int64"), "column": [], "value": [], "problem": []})
 
 
+_LIFE = f"longer than a human life (over {MAX_POSSIBLE_MONTHS / 12:g} years)"
+
+
 def _schema(has_death_unknown: bool) -> pa.DataFrameSchema:
     event = pa.Column(
         float,
@@ -121,6 +143,7 @@ def _schema(has_death_unknown: bool) -> pa.DataFrameSchema:
             [
                 pa.Check.ge(0, error="negative follow-up time"),
                 pa.Check(lambda s: np.isfinite(s), element_wise=False, error="infinite time"),
+                pa.Check.le(MAX_POSSIBLE_MONTHS, error=f"follow-up {_LIFE}"),
             ],
             nullable=False,
             coerce=True,
@@ -134,15 +157,16 @@ def _schema(has_death_unknown: bool) -> pa.DataFrameSchema:
         "relapse": event,
         "relapse_months": pa.Column(
             float,
-            pa.Check.ge(0, error="negative time to relapse"),
+            [pa.Check.ge(0, error="negative time to relapse"),
+             pa.Check.le(MAX_POSSIBLE_MONTHS, error=f"time to relapse {_LIFE}")],
             nullable=True,
             coerce=True,
         ),
     }
-    for column, (_, low, high) in STANDARD_NUMERIC.items():
+    for column, (low, high) in POSSIBLE_NUMERIC.items():
         columns[column] = pa.Column(
             float,
-            pa.Check.in_range(low, high, error=f"outside the plausible range {low:g}–{high:g}"),
+            pa.Check.in_range(low, high, error=f"impossible: outside {low:g}–{high:g}"),
             nullable=True,
             coerce=True,
             required=False,
@@ -220,6 +244,44 @@ def cohort_problems(df: pd.DataFrame) -> pd.DataFrame:
     echo = key.isin(pd.MultiIndex.from_frame(unreadable)) & (out["problem"] == "missing value").to_numpy()
     out = out[~echo]
     return out.drop_duplicates().sort_values(["row", "column"], na_position="first").reset_index(drop=True)
+
+
+def cohort_warnings(df: pd.DataFrame) -> pd.DataFrame:
+    """Values that are possible but unusual for this tool, one row each (same columns as :func:`cohort_problems`).
+
+    The rows stay in the cohort; a page shows each kind once with its count
+    and lets the user exclude them. Values that are impossible (reported by
+    :func:`cohort_problems`) are not reported again here.
+    """
+    if any(c not in df.columns for c in REQUIRED_FIELDS):
+        return _empty_problems()
+    rows: list[dict] = []
+    fu = pd.to_numeric(df["followup_months"], errors="coerce")
+    rel_t = pd.to_numeric(df["relapse_months"], errors="coerce")
+    relapse = pd.to_numeric(df["relapse"], errors="coerce")
+    limit = MAX_PLAUSIBLE_MONTHS
+    checks = [
+        ("followup_months", fu, fu.between(limit, MAX_POSSIBLE_MONTHS, inclusive="right"),
+         f"follow-up over {limit / 12:g} years: unusual"),
+        ("relapse_months", rel_t, (relapse == 1) & rel_t.between(limit, MAX_POSSIBLE_MONTHS, inclusive="right"),
+         f"time to relapse over {limit / 12:g} years: unusual"),
+        ("relapse_months", rel_t, (relapse == 0) & rel_t.notna() & (rel_t < fu - 1e-9),
+         "relapse is 0 but a time to relapse before last contact is given: a relapse not recorded?"),
+    ]
+    for column, (unit, low, high) in STANDARD_NUMERIC.items():
+        if column in df:
+            values = pd.to_numeric(df[column], errors="coerce")
+            lo, hi = POSSIBLE_NUMERIC[column]
+            unusual = values.between(lo, hi) & ~values.between(low, high)
+            checks.append((column, values, unusual, f"outside the usual range {low:g}–{high:g} {unit}"))
+    for column, values, mask, problem in checks:
+        rows.extend({"row": i, "column": column, "value": values[i], "problem": problem}
+                    for i in df.index[mask.fillna(False).to_numpy(dtype=bool)])
+    if not rows:
+        return _empty_problems()
+    out = pd.DataFrame(rows, columns=["row", "column", "value", "problem"])
+    out["row"] = pd.array(out["row"].to_numpy(), dtype="Int64")
+    return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
 
 
 def _coerce_numbers(df: pd.DataFrame) -> tuple[list[dict], pd.DataFrame]:

@@ -162,9 +162,18 @@ def kaplan_meier_curve(km, label: str | None = None) -> Curve:
 
 def nice_ticks(x_max: float, time_unit: str, target: int = 10) -> np.ndarray:
     """Tick positions (display unit) from 0 to at least ``x_max``: the smallest step of
-    ``_TICK_STEPS[time_unit]`` (months: 1 to 120; years: 0.25 upwards) giving at most ``target`` ticks."""
+    ``_TICK_STEPS[time_unit]`` (months: 1 to 120; years: 0.25 upwards) giving at most ``target`` ticks.
+
+    Beyond the table a 1-2-5 step keeps the count at ``target`` or fewer: the
+    number of ticks never grows with the data (a time of 1e17 months gives ten
+    ticks, not an array of petabytes).
+    """
     steps = _TICK_STEPS[time_unit]
-    step = next((s for s in steps if x_max / s <= target), steps[-1])
+    x_max = float(x_max) if np.isfinite(x_max) and x_max > 0 else 0.0
+    step = next((s for s in steps if x_max / s <= target), None)
+    if step is None:
+        magnitude = 10.0 ** np.floor(np.log10(x_max / target))
+        step = next(m * magnitude for m in (1, 2, 5, 10) if x_max / (m * magnitude) <= target)
     return np.arange(0.0, x_max + step * 0.999, step)
 
 

@@ -5,7 +5,10 @@ Every covariate gets a bold header row and one row per level; the reference
 level is a row of its own (HR 1, "reference"). Up to two models can share the
 rows (e.g. univariable and multivariable), drawn with a small vertical offset
 and with a text column pair each. A hazard ratio that is not an estimate
-(monotone likelihood) gets no marker, only its reason.
+(monotone likelihood) gets no marker, only its reason; if its profile
+interval has one finite limit, a line runs from that limit to the axis edge.
+Whatever runs off the axis (an interval, or an estimate itself) ends in an
+arrow at the edge, so that a clipped line never reads as a short one.
 """
 
 from __future__ import annotations
@@ -127,7 +130,16 @@ def _estimate_row(position, text, kind, cov, level, m: CoxModel | None, name, te
     estimable = term not in m.infinite
     return {**base, "n": r["n"], "events": r["events"], "hr": r["hr"], "lower": r["lower"], "upper": r["upper"],
             "p": r["p"], "estimable": estimable,
-            "note": "" if estimable else "not estimable (monotone likelihood)"}
+            "note": "" if estimable else _unbounded_note(r["lower"], r["upper"])}
+
+
+def _unbounded_note(lower: float, upper: float) -> str:
+    """What a row without an estimate says: where its interval is open (profile likelihood), or why it has none."""
+    if np.isfinite(upper) and upper > 0 and not lower > 0:
+        return f"→ 0 (CI 0–{upper:.2g})"
+    if np.isfinite(lower) and lower > 0 and not np.isfinite(upper):
+        return f"→ ∞ (CI {lower:.2g}–∞)"
+    return "not estimable (monotone likelihood)"
 
 
 def _axis_range(table: pd.DataFrame, published: pd.DataFrame | None) -> tuple[float, float]:
@@ -236,8 +248,10 @@ def _model_traces(table: pd.DataFrame, models: list[str], lo: float, hi: float) 
                                                            "line": {"color": style["color"], "width": 1.5}},
                            "hovertemplate": "reference level<extra></extra>"})
         labels = sub["label"].astype(str).to_numpy()[est]
+        hr = sub["hr"].to_numpy(float)[est]
         traces.append({
-            "type": "scatter", "x": sub["hr"].to_numpy(float)[est], "y": y[est], "mode": "markers",
+            "type": "scatter", "x": np.where((hr >= 10**lo) & (hr <= 10**hi), hr, np.nan), "y": y[est],
+            "mode": "markers",
             "name": name if two else "Hazard ratio",
             "marker": {"color": style["color"], "symbol": style["symbol"], "size": 11,
                        "line": {"color": style["color"], "width": 2}},
@@ -245,6 +259,44 @@ def _model_traces(table: pd.DataFrame, models: list[str], lo: float, hi: float) 
                      zip(labels, sub["hr"].to_numpy(float)[est], sub["lower"].to_numpy(float)[est],
                          sub["upper"].to_numpy(float)[est], sub["p"].to_numpy(float)[est], strict=True)],
             "hovertemplate": "%{text}<extra></extra>", "showlegend": two})
+    return traces
+
+
+def _arrow_traces(table: pd.DataFrame, models: list[str], lo: float, hi: float) -> list[dict]:
+    """Arrows at the axis edges where an interval or an estimate runs off the axis, and the open intervals.
+
+    A row without an estimate but with one finite profile limit gets a line
+    from that limit to the edge on its open side.
+    """
+    offsets = [-0.15, 0.15] if len(models) > 1 else [0.0]
+    edge_lo, edge_hi = 10**lo, 10**hi
+    traces: list[dict] = []
+    for k, name in enumerate(models):
+        sub = table[(table["model"] == name) & table["kind"].isin(["level", "numeric"])]
+        if sub.empty:
+            continue
+        y = sub["row"].to_numpy(float) + offsets[k]
+        hr, lower, upper = (sub[c].to_numpy(float) for c in ("hr", "lower", "upper"))
+        estimable = sub["estimable"].eq(True).to_numpy()
+        open_low = ~estimable & (np.nan_to_num(lower) <= 0) & np.isfinite(upper) & (upper > 0)
+        open_high = ~estimable & (lower > 0) & np.isfinite(lower) & ~np.isfinite(upper)
+        left = (estimable & ((lower < edge_lo) | (hr < edge_lo))) | open_low
+        right = (estimable & ((upper > edge_hi) | (hr > edge_hi))) | open_high
+        colour = MODEL_STYLES[k]["color"]
+        for mask, limit, edge in ((open_low, upper, edge_lo), (open_high, lower, edge_hi)):
+            if mask.any():
+                count = int(mask.sum())
+                xs = np.column_stack([np.clip(limit[mask], edge_lo, edge_hi), np.full(count, edge),
+                                      np.full(count, np.nan)])
+                traces.append({"type": "scatter", "x": xs.ravel(), "y": np.repeat(y[mask], 3), "mode": "lines",
+                               "line": {"color": colour, "width": 2, "dash": "dot"}, "hoverinfo": "skip",
+                               "showlegend": False})
+        for mask, edge, symbol in ((left, edge_lo, "triangle-left"), (right, edge_hi, "triangle-right")):
+            if mask.any():
+                traces.append({"type": "scatter", "x": np.full(int(mask.sum()), edge), "y": y[mask],
+                               "mode": "markers", "marker": {"color": colour, "symbol": symbol, "size": 13},
+                               "cliponaxis": False, "showlegend": False,
+                               "hovertemplate": "beyond the axis: see the HR column<extra></extra>"})
     return traces
 
 
@@ -273,7 +325,7 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
     cols = _Columns.for_models(len(models))
     n_rows = int(table["row"].max()) + 1 if len(table) else 0
     lo, hi = _axis_range(table, published)
-    traces = _model_traces(table, models, lo, hi)
+    traces = _model_traces(table, models, lo, hi) + _arrow_traces(table, models, lo, hi)
     if published is not None and len(published):
         # The published HRs are multivariable: beside the first model's marker (the multivariable one), not between.
         offset = -0.15 if two else 0.0
@@ -286,7 +338,10 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
     title_text = f"<b>{title}</b>" + (f"<br><span style='font-size:{SMALL_FONT_SIZE}px;color:{MUTED_COLOUR}'>"
                                        f"{subtitle}</span>"
                                        if subtitle else "")
-    ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= np.log10(v) <= hi]
+    # a wide axis (intervals running far off) gets decades only, so the labels stay upright and apart
+    candidates = (0.01, 0.1, 1, 10, 100) if hi - lo > 2.5 else (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50,
+                                                                 100)
+    ticks = [v for v in candidates if lo <= np.log10(v) <= hi]
     layout = dict(
         title={"text": title_text, "x": 0, "xanchor": "left", "font": {"size": TITLE_FONT_SIZE}},
         height=140 + ROW_HEIGHT * (n_rows + 1) + (30 if subtitle else 0),

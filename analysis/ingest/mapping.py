@@ -45,7 +45,7 @@ import pandas as pd
 
 from analysis.cohort.model import DAYS_PER_MONTH, LABELS, REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC
 from analysis.cohort.post_transplant import OPTIONAL_FIELDS
-from analysis.ingest.dates import parse_dates
+from analysis.ingest.dates import MAX_DATE_TEXT, parse_dates
 from analysis.ingest.post_transplant import (
     DATE_FIELDS,
     TIME_FIELDS,
@@ -74,6 +74,8 @@ TIME_UNITS: dict[str, float] = {  # months per unit
     "years": 12.0,
 }
 DATE_ORDERS: tuple[str, ...] = ("auto", "DMY", "MDY", "YMD")
+#: Dates before this are possible but unusual for an allogeneic transplant (the first were done in 1968).
+EARLIEST_PLAUSIBLE_DATE = pd.Timestamp("1950-01-01")
 
 #: The fields each time form uses, required ones first.
 FORM_FIELDS: dict[str, tuple[str, ...]] = {
@@ -111,6 +113,10 @@ FIELD_LABELS: dict[str, str] = {
 CAUSE_LABELS: dict[int, str] = {0: "censored", 1: "relapse", 2: "death without relapse"}
 
 _FORMAT = "hsct2-explorer column mapping"
+# Each of these is linear in the text (no nested or adjacent unbounded repetition).
+_DIGIT_SEPARATOR = re.compile(r"\d[./-]\d")
+_LETTERS = re.compile(r"[A-Za-z]{3}")
+_YEAR = re.compile(r"\d{4}")
 
 
 class MappingError(ValueError):
@@ -372,22 +378,33 @@ class MappedData:
     notes: tuple[str, ...] = ()
 
 
+IMPOSSIBLE, IMPLAUSIBLE = "impossible", "implausible"
+
+
 class _Problems:
-    """Collects problems as (row, column, value, problem, field)."""
+    """Collects problems as (row, column, value, problem, field, severity).
+
+    ``severity`` is ``"impossible"`` (the row cannot be analysed as it is) or
+    ``"implausible"`` (possible but unusual: the row is kept, with a warning).
+    """
 
     def __init__(self) -> None:
         self.rows: list[dict] = []
 
     def column(self, column: str, problem: str, field_name: str | None = None) -> None:
-        self.rows.append({"row": None, "column": column, "value": None, "problem": problem, "field": field_name})
+        self.rows.append({"row": None, "column": column, "value": None, "problem": problem, "field": field_name,
+                          "severity": IMPOSSIBLE})
 
-    def cells(self, mask: pd.Series, raw: pd.Series, column: str, problem: str, field_name: str) -> None:
+    def cells(self, mask: pd.Series, raw: pd.Series, column: str, problem: str | pd.Series, field_name: str,
+              severity: str = IMPOSSIBLE) -> None:
+        """One problem per flagged cell; ``problem`` is one text, or a text per row."""
         for row in mask.index[mask.to_numpy(dtype=bool)]:
-            self.rows.append({"row": row, "column": column, "value": raw.get(row), "problem": problem,
-                              "field": field_name})
+            text = problem if isinstance(problem, str) else str(problem.get(row))
+            self.rows.append({"row": row, "column": column, "value": raw.get(row), "problem": text,
+                              "field": field_name, "severity": severity})
 
     def frame(self) -> pd.DataFrame:
-        out = pd.DataFrame(self.rows, columns=["row", "column", "value", "problem", "field"])
+        out = pd.DataFrame(self.rows, columns=["row", "column", "value", "problem", "field", "severity"])
         out["row"] = pd.array(out["row"].to_numpy(), dtype="Int64")
         out["value"] = [display_value(v) for v in out["value"]]
         return out
@@ -438,7 +455,9 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
 
     _standard_covariates(frame, of, mapping, factor, out, problems, sources)
     _post_transplant(frame, of, mapping, factor, out, problems, sources)
-    notes += _other_covariates(frame, mapping, set(of.values()), out)
+    other, other_notes = _other_covariates(frame, mapping, set(of.values()), set(out.columns))
+    out = pd.concat([out, pd.DataFrame(other, index=frame.index)], axis=1) if other else out  # one join, not many
+    notes += other_notes
     position = {c: i for i, c in enumerate(frame.columns)}
     standard = sorted((c for c in COVARIATE_FIELDS if c in out), key=lambda c: position[of[c]])
     order = [*REQUIRED_FIELDS, *standard, *(c for c in OPTIONAL_FIELDS if c in out)]
@@ -552,8 +571,8 @@ def _dates(frame, of, mapping, out, problems, sources) -> list[str]:
     for name in ("date_hsct2", "date_last_contact", "date_relapse"):
         if name in of:
             result = parse_dates(frame[of[name]], mapping.date_order)
-            problems.cells(result.bad, frame[of[name]], of[name], "not a date", name)
-            parsed[name] = result.dates
+            problems.cells(result.bad, frame[of[name]], of[name], result.reasons, name)
+            parsed[name] = _plausible_dates(result.dates, frame[of[name]], of[name], name, problems)
             notes += [f"{of[name]}: {note}" for note in result.notes]
     if "date_hsct2" not in parsed or "date_last_contact" not in parsed:
         return notes
@@ -589,16 +608,26 @@ def _dates(frame, of, mapping, out, problems, sources) -> list[str]:
         problems.cells(rel_date < start, raw_rel, of["date_relapse"], "relapse date is before HSCT2",
                        "relapse_months")
         late = (rel_date > last) & (last >= start)
-        for row in late.index[late.to_numpy(dtype=bool)]:
-            problems.rows.append({
-                "row": row, "column": of["date_relapse"], "value": raw_rel.get(row), "field": "relapse_months",
-                "problem": f"relapse after last contact ({display_value(rel_date[row])} > {display_value(last[row])})",
-            })
+        why = pd.Series({row: f"relapse after last contact ({display_value(rel_date[row])} > "
+                              f"{display_value(last[row])})" for row in late.index[late.to_numpy(dtype=bool)]},
+                        dtype=object)
+        problems.cells(late, raw_rel, of["date_relapse"], why, "relapse_months")
         out["relapse_months"] = (rel_date - start).dt.days / DAYS_PER_MONTH
         sources["relapse_months"] = (of["date_relapse"], of["date_hsct2"])
     else:
         out["relapse_months"] = np.nan
     return notes
+
+
+def _plausible_dates(dates: pd.Series, raw: pd.Series, column: str, name: str, problems: _Problems) -> pd.Series:
+    """A date after today cannot have happened (the row is flagged, its date unused); one before
+    :data:`EARLIEST_PLAUSIBLE_DATE` is possible but unusual for a transplant (a warning, kept)."""
+    future = dates > pd.Timestamp.today().normalize()
+    problems.cells(future, raw, column, "a date in the future", name)
+    early = dates < EARLIEST_PLAUSIBLE_DATE
+    problems.cells(early, raw, column, f"a date before {EARLIEST_PLAUSIBLE_DATE.year}: unusual for a transplant",
+                   name, IMPLAUSIBLE)
+    return dates.where(~future)
 
 
 def _standard_covariates(frame, of, mapping, factor, out, problems, sources) -> None:
@@ -671,11 +700,13 @@ def _post_transplant_dates(frame, of, mapping, out, problems, sources) -> None:
             sources[event] = (of[name],)
 
 
-def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str], out: pd.DataFrame) -> list[str]:
+def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str],
+                      present: set[str]) -> tuple[dict[str, pd.Series], list[str]]:
     """Every column not mapped nor ignored: numbers stay numbers, the rest becomes text."""
     notes: list[str] = []
     dropped: list[str] = []
-    taken = set(out.columns) | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | set(OPTIONAL_FIELDS) | {"age_group"}
+    columns: dict[str, pd.Series] = {}
+    taken = present | set(REQUIRED_FIELDS) | set(COVARIATE_FIELDS) | set(OPTIONAL_FIELDS) | {"age_group"}
     for column in frame.columns:
         if column in used or column in mapping.ignored:
             continue
@@ -687,25 +718,34 @@ def _other_covariates(frame: pd.DataFrame, mapping: ColumnMapping, used: set[str
         while name in taken or name.startswith("_"):
             name = f"{name.lstrip('_')} (file)"
         taken.add(name)
-        out[name] = _covariate(raw, as_category=column in mapping.categorical)
+        columns[name] = _covariate(raw, as_category=column in mapping.categorical)
         if name != column:
             notes.append(f"Column {column!r} is called {name!r} here (its name is a cohort field).")
     if dropped:
         notes.append(f"Date columns not mapped as HSCT2/relapse/last-contact dates are left out: "
                      f"{', '.join(dropped)}.")
-    return notes
+    return columns, notes
 
 
 def _mostly_dates(raw: pd.Series) -> bool:
-    """A column of dates (real ones, or text such as 2001-01-02 or 02.01.2001)."""
+    """A column of dates (real ones, or text such as 2001-01-02 or 02.01.2001).
+
+    Linear in the column and bounded: at most 50 values are looked at, and a
+    value longer than a written-out date (:data:`MAX_DATE_TEXT`) is not one.
+    """
     sample = raw.dropna().head(50)
     if sample.empty:
         return False
     if all(isinstance(v, dt.date | pd.Timestamp | np.datetime64) for v in sample):
         return True
-    if not all(isinstance(v, str) and re.search(r"\d[./-]\d|[A-Za-z]{3,}.*\d{4}", v) for v in sample):
+    if not all(isinstance(v, str) and len(v) <= MAX_DATE_TEXT and _date_like(v) for v in sample):
         return False
     return not parse_dates(sample.astype(object)).bad.any()
+
+
+def _date_like(text: str) -> bool:
+    """Digits around a date separator (2001-01-02, 02.01.2001), or a month name and a four-digit year."""
+    return bool(_DIGIT_SEPARATOR.search(text) or (_LETTERS.search(text) and _YEAR.search(text)))
 
 
 def _covariate(raw: pd.Series, as_category: bool) -> pd.Series:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.cohort.model import REQUIRED_FIELDS, STANDARD_LEVELS, STANDARD_NUMERIC
 from analysis.cohort.post_transplant import OPTIONAL_FIELDS
+from analysis.ingest.levels import level_assumptions
 from analysis.ingest.loading import read_data_path
 from analysis.ingest.mapping import (
     EVENT_FIELDS,
@@ -84,7 +85,16 @@ def canonical_mapping(frame: pd.DataFrame) -> ColumnMapping:
 
 @dataclass(frozen=True)
 class LoadedCohort:
-    """A user's file, mapped and validated, as the command line uses it."""
+    """A user's file, mapped and validated, as the command line uses it.
+
+    ``n_excluded`` counts the rows left out for impossible values (listed in
+    ``problems``); ``n_unusual_excluded`` those left out for unusual ones on
+    request. ``warning_groups`` summarises the unusual values (one row per
+    kind, see :attr:`~analysis.ingest.validation.CheckedUpload.warning_groups`),
+    ``assumptions`` the category values read from common spellings
+    (:func:`~analysis.ingest.levels.level_assumptions`), ``warnings`` what the
+    reader decided (renamed duplicate columns, left-out columns...).
+    """
 
     cohort: pd.DataFrame
     n_excluded: int
@@ -92,6 +102,10 @@ class LoadedCohort:
     name: str
     mapping: ColumnMapping
     notes: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    warning_groups: pd.DataFrame | None = None
+    assumptions: pd.DataFrame | None = None
+    n_unusual_excluded: int = 0
 
 
 def suggest_command_line(mapping: ColumnMapping) -> str:
@@ -104,7 +118,8 @@ def suggest_command_line(mapping: ColumnMapping) -> str:
 
 def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = None, maps: Sequence[str] = (),
                         time_unit: str | None = None, categorical: Sequence[str] = (),
-                        exclude_flagged: bool = True) -> LoadedCohort:
+                        exclude_flagged: bool = True, sheet: str | None = None,
+                        exclude_implausible: bool = False) -> LoadedCohort:
     """Read, map and validate ``--data FILE`` for ``python -m analysis``.
 
     * No mapping option and a file with the canonical columns
@@ -117,12 +132,13 @@ def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = N
       ``--categorical``: the saved mapping (or else the proposal) with the
       flags on top (:func:`mapping_from_options`).
 
-    Rows with problems are excluded (``n_excluded`` says how many, ``problems``
-    lists them) unless ``exclude_flagged`` is False, when any problem raises
-    :class:`CohortError`. A mapping problem (a field not mapped, no time unit)
-    always raises.
+    Rows with impossible values are excluded (``n_excluded`` says how many,
+    ``problems`` lists them) unless ``exclude_flagged`` is False, when any
+    problem raises :class:`CohortError`. A mapping problem (a field not mapped,
+    no time unit) always raises. Rows with unusual values are kept unless
+    ``exclude_implausible``. ``sheet`` names the sheet of a workbook.
     """
-    raw = read_data_path(path)
+    raw = read_data_path(path, sheet=sheet)
     if mapping_file is None and not maps and time_unit is None and not categorical:
         if not is_canonical(raw.frame):
             missing = [c for c in REQUIRED_FIELDS if c not in raw.frame.columns]
@@ -135,12 +151,16 @@ def load_cohort_for_cli(path: str | Path, *, mapping_file: str | Path | None = N
                 f"describe it with --mapping FILE or --map FIELD=COLUMN"
                 + (f", e.g. {proposal}" if proposal else "")
             )
-        mapping = canonical_mapping(raw.frame)
+        mapping = propose_values(raw.frame, canonical_mapping(raw.frame))
     else:
         base = read_mapping_file(mapping_file) if mapping_file is not None else None
         mapping = mapping_from_options(raw.frame, mapping=base, maps=parse_map_flags(maps), time_unit=time_unit,
                                        categorical=tuple(categorical))
     checked = check_upload(raw.frame, mapping)
-    cohort = checked.cohort(exclude_flagged=exclude_flagged)
+    groups = checked.warning_groups
+    unusual = tuple(groups["key"]) if exclude_implausible else ()
+    cohort = checked.cohort(exclude_flagged=exclude_flagged, exclude_warnings=unusual)
+    assumptions = level_assumptions(raw.frame, mapping.column_of, {f: dict(v) for f, v in mapping.level_values})
     return LoadedCohort(cohort, checked.n_flagged, checked.problems, raw.file_name, mapping,
-                        raw.notes + checked.mapped.notes)
+                        raw.notes + checked.mapped.notes, raw.warnings, groups, assumptions,
+                        checked.n_rows - checked.n_flagged - len(cohort))

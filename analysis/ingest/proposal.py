@@ -5,7 +5,8 @@
 the time unit written in them (``_days``, ``(months)``, ``_yrs``), and the time
 form (durations, dates, or one time with a cause code). :func:`propose_values`
 then fills the value maps from the values present: ``yes/no``, ``dead/alive``,
-``1/0`` for events; ``T / T-ALL / T-lineage → T-ALL`` for categories.
+``1/0`` for events; ``T / T-cell / precursor T-cell ALL → T-ALL`` for categories
+(:mod:`analysis.ingest.levels`).
 
 A proposal is only a starting point: the Data page shows every choice, and
 values it cannot place stay unmapped so that validation names them.
@@ -18,8 +19,9 @@ from dataclasses import replace
 import pandas as pd
 
 from analysis.cohort.model import STANDARD_LEVELS
+from analysis.ingest.levels import LEVEL_FIELDS, standard_level
 from analysis.ingest.mapping import EVENT_FIELDS, FORM_FIELDS, ColumnMapping, as_value_maps
-from analysis.ingest.post_transplant import DATE_FIELDS, SEVERITY_SYNONYMS, TIME_FIELDS, optional_fields
+from analysis.ingest.post_transplant import DATE_FIELDS, TIME_FIELDS, optional_fields
 from analysis.ingest.post_transplant import EVENT_FIELDS as POST_HSCT2_EVENTS
 from analysis.ingest.values import (
     _UNIT_SUFFIX,
@@ -97,36 +99,6 @@ _TIME_BASES: dict[str, tuple[str, ...]] = {
     "cgvhd_months": (*NAME_ALIASES["cgvhd_months"], "cgvhd", "cgvh", "chronic_gvhd"),
     "dli_months": (*NAME_ALIASES["dli_months"], "dli"),
 }
-#: Synonyms of the standard levels (normalised like :func:`value_key`).
-LEVEL_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "sex": {"female": ("f", "female", "w", "weiblich", "girl", "woman", "fem"),
-            "male": ("m", "male", "männlich", "maennlich", "boy", "man", "masc")},
-    "lineage": {
-        "B-ALL": ("b", "b-all", "ball", "b all", "bcp", "bcp-all", "bcp all", "pre-b", "pre b", "pre-b-all",
-                  "precursor b", "precursor b-cell", "precursor b-cell all", "b-lineage", "b lineage",
-                  "b-cell", "b cell", "c-all", "common all", "pro-b", "b-precursor"),
-        "T-ALL": ("t", "t-all", "tall", "t all", "t-lineage", "t lineage", "t-cell", "t cell", "pre-t",
-                  "precursor t", "precursor t-cell", "precursor t-cell all", "etp", "etp-all", "t-precursor"),
-    },
-    "conditioning": {"TBI": ("tbi", "tbi-based", "tbi based", "irradiation", "tbi+chemo"),
-                     "chemo": ("chemo", "chemotherapy", "chemo-based", "chemo based", "non-tbi", "no tbi",
-                               "chemotherapy-based", "chemo only")},
-    "intensity": {"MAC": ("mac", "myeloablative", "ma"),
-                  "RIC": ("ric", "reduced", "reduced intensity", "nma", "non-myeloablative", "ric/nma")},
-    "atg": {"no": ("no", "n", "0", "false", "none", "without atg", "nein"),
-            "yes": ("yes", "y", "1", "true", "atg", "with atg", "ja")},
-    "donor": {"MSD": ("msd", "sibling", "matched sibling", "mrd", "matched related", "identical sibling"),
-              "MUD": ("mud", "matched unrelated", "unrelated", "urd"),
-              "MMUD": ("mmud", "mismatched unrelated", "mmurd"),
-              "haplo": ("haplo", "haploidentical", "haplo-identical", "mmfd", "haploidentical family")},
-    "remission": {"CR": ("cr", "cr1", "cr2", "cr3", "cr4", "cr>2", "complete remission", "remission",
-                         "in remission"),
-                  "non-CR": ("non-cr", "noncr", "non cr", "ncr", "no cr", "not in cr", "active disease",
-                             "pr", "refractory", "nr", "no remission", "active")},
-    "cgvhd_severity": SEVERITY_SYNONYMS,
-}
-
-
 def _match(columns: list[str], aliases: dict[str, tuple[str, ...]], taken: set[str],
            fields: list[str]) -> dict[str, str]:
     """Exact normalised-name matches, in alias order, each column used once."""
@@ -217,7 +189,8 @@ def propose_values(frame: pd.DataFrame, mapping: ColumnMapping) -> ColumnMapping
     """Fill the value maps of mapped event, cause and category fields that have none yet.
 
     Only values present in the data are mapped, and only those the standard
-    tokens or synonyms recognise; others are left for the user.
+    tokens or the level rules (:func:`analysis.ingest.levels.standard_level`)
+    recognise; others are left for the user.
     """
     events = {f: dict(v) for f, v in mapping.event_values}
     levels = {f: dict(v) for f, v in mapping.level_values}
@@ -227,12 +200,12 @@ def propose_values(frame: pd.DataFrame, mapping: ColumnMapping) -> ColumnMapping
             continue
         tokens = CAUSE_TOKENS if field == "cause" else EVENT_TOKENS
         events[field] = {k: tokens[k] for k in observed_keys(frame[column]) if k in tokens}
-    for field, synonyms in LEVEL_SYNONYMS.items():
+    for field in LEVEL_FIELDS:
         column = mapping.column(field)
         if column is None or column not in frame.columns or levels.get(field):
             continue
-        lookup = {value_key(s): level for level, words in synonyms.items() for s in (*words, level)}
-        levels[field] = {k: lookup[k] for k in observed_keys(frame[column]) if k in lookup}
+        found = {k: standard_level(field, k, column) for k in observed_keys(frame[column])}
+        levels[field] = {k: level for k, level in found.items() if level is not None}
     return replace(mapping, event_values=as_value_maps({f: v for f, v in events.items() if v}),
                    level_values=as_value_maps({f: v for f, v in levels.items() if v}))
 

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 _NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$")
+#: A text longer than this is never read as a number (the pattern backtracks on long runs of digits).
+MAX_NUMBER_TEXT = 64
 
 #: Event values understood without an explicit map (keys as made by :func:`value_key`).
 EVENT_TOKENS: dict[str, int] = {
@@ -56,7 +58,7 @@ def value_key(value: object) -> str | None:
         number = float(value)
         return f"{int(number)}" if number.is_integer() else f"{number:g}"
     text = re.sub(r"\s+", " ", str(value)).strip().lower()
-    if _NUMBER.match(text):  # "1.0" in a text file is the number 1
+    if len(text) <= MAX_NUMBER_TEXT and _NUMBER.match(text):  # "1.0" in a text file is the number 1
         return value_key(float(text))
     return text or None
 

@@ -54,7 +54,7 @@ def test_bad_link_value_gives_notice_not_crash(page: Page, app_url, wait_for_app
     page.goto(f"{app_url}/?lineage=Z-ALL&age=abc")
     wait_for_app(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
-    assert "ignored unknown lineage value(s): Z-ALL" in text
-    assert "ignored age range" in text
+    assert "The link asks for Lineage “Z-ALL”, which these data do not have; it was left out." in text
+    assert "The link's age range “abc” is not two ages like 10-18; all ages are shown." in text
     assert "Traceback" not in text
     expect(page.locator('[data-testid="stSidebar"] [data-testid="stMetricValue"]').first).to_have_text("75 of 75")

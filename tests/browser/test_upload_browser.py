@@ -81,6 +81,9 @@ def test_problem_table_and_exclusion(page: Page, app_url, wait_for_app, screensh
     page.set_viewport_size({"width": 1500, "height": 1100})
     page.get_by_text("Use the data without the 4 flagged row(s)").click()
     wait_for_app(page)
+    expect(page.get_by_role("button", name="Use 2 rows, exclude 4")).to_be_disabled()  # m/f read as male/female
+    page.get_by_text("These readings are right").click()
+    wait_for_app(page)
     page.get_by_role("button", name="Use 2 rows, exclude 4").click()
     wait_for_app(page)
     assert "Your data: registry_export.csv**" not in _banner(page)  # rendered markdown, not raw

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     centre = parser.add_mutually_exclusive_group()
     centre.add_argument("--cluster", metavar="centre", help="cluster-robust (sandwich) variance by centre")
     centre.add_argument("--strata", metavar="centre", help="a baseline hazard per centre")
+    parser.add_argument("--intervals", choices=["auto", "profile", "wald"], default="auto",
+                        help="95 %% CIs and p: profile likelihood and likelihood-ratio tests, or Wald (auto: profile "
+                             "below 10 events per coefficient)")
 
 
 def parse_pairs(items: Sequence[str], flag: str, form: str = "COL=LEVEL") -> dict[str, str]:
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace, cohort: pd.DataFrame) -> dict:
         specs = specs_from_options(cohort, covariates, categorical, reference)
         return transplant_reports.centre_report(cohort, args.endpoint, specs,
                                                 how="cluster" if args.cluster else "strata")
-    out = reports.cox_report(cohort, args.endpoint, covariates, categorical=categorical, reference=reference)
+    out = reports.cox_report(cohort, args.endpoint, covariates, categorical=categorical, reference=reference,
+                             intervals=args.intervals)
     warnings = transplant_reports.immortal_time_warnings(covariates)
     return {**out, "immortal_time_warning": warnings} if warnings else out

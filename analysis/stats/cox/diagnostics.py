@@ -6,7 +6,10 @@
 * :func:`events_per_covariate` is the classic rule of thumb (fewer than about
   10 events per estimated coefficient gives unstable estimates);
 * :func:`levels_without_events` finds the levels whose hazard ratio has no
-  finite maximum-likelihood estimate (monotone likelihood).
+  finite maximum-likelihood estimate (monotone likelihood);
+* :func:`empty_cells` finds pairs of factor levels that no patient has together
+  (the effects of the two factors cannot be told apart there), and
+  :func:`extreme_terms` hazard ratios too far from 1 for the events behind them.
 
 The numbers only: :mod:`analysis.analyses.model_checks` says in words what they mean.
 """
@@ -139,3 +142,55 @@ def levels_without_events(model: CoxModel) -> pd.DataFrame:
                 rows.append({"covariate": cov, "level": row.level, "is_reference": bool(row.is_reference),
                              "n": int(members.sum())})
     return pd.DataFrame(rows, columns=["covariate", "level", "is_reference", "n"])
+
+
+def _level_members(model: CoxModel) -> dict[str, dict[str, np.ndarray]]:
+    """``{covariate: {level: which of the model's patients have it}}`` for the factors and cut covariates."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    x = model.design.matrix
+    terms = list(model.design.terms["term"])
+    for key, group in model.design.levels.groupby("covariate", sort=False):
+        cov = str(key)
+        cols = model.design.columns_of(cov)
+        if not cols:
+            continue
+        in_any = (x[:, cols] == 1).any(axis=1)
+        out[cov] = {str(row.level): ~in_any if row.is_reference else x[:, terms.index(row.term)] == 1
+                    for row in group.itertuples(index=False) if row.is_reference or row.term in terms}
+    return out
+
+
+def empty_cells(model: CoxModel) -> pd.DataFrame:
+    """Levels of two of the model's factors that no patient has together: the empty cells of their cross-table.
+
+    With an empty cell the effects of the two factors are partly confounded in
+    these patients (e.g. ATG given only with unrelated donors), and both
+    hazard ratios become unstable. One row per level and other factor, with
+    the other's levels never seen with it (``absent``) and those seen
+    (``present``); each pair of factors is looked at once, in model order.
+    Columns: ``covariate``, ``level``, ``other``, ``absent``, ``present``.
+    """
+    members = _level_members(model)
+    covariates = list(members)
+    rows = []
+    for i, cov in enumerate(covariates):
+        for other in covariates[i + 1:]:
+            for level, mask in members[cov].items():
+                if not mask.any():
+                    continue
+                seen = {o: bool((mask & m).any()) for o, m in members[other].items() if m.any()}
+                absent = tuple(o for o, s in seen.items() if not s)
+                if absent:
+                    rows.append({"covariate": cov, "level": level, "other": other, "absent": absent,
+                                 "present": tuple(o for o, s in seen.items() if s)})
+    return pd.DataFrame(rows, columns=["covariate", "level", "other", "absent", "present"])
+
+
+def extreme_terms(summary: pd.DataFrame, hr_limit: float = 100.0, width_limit: float = 1000.0) -> list[str]:
+    """Terms whose hazard ratio is beyond ``hr_limit`` (or below its inverse), or whose 95 % interval spans
+    more than ``width_limit``-fold: numbers that a handful of events cannot support."""
+    hr, lower, upper = (summary[c].to_numpy(float) for c in ("hr", "lower", "upper"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wide = np.isfinite(upper) & (lower > 0) & (upper / lower > width_limit)
+    far = (hr > hr_limit) | (hr < 1 / hr_limit)
+    return [t for t, flag in zip(summary["term"], far | wide, strict=True) if flag]

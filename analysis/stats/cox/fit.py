@@ -152,6 +152,10 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
     n, n_events = len(time), int(status.sum())
     if n_events == 0:
         raise CoxFitError(f"There are no events among these {n} patients; a Cox model needs events.")
+    if not _has_comparison(time, status):
+        raise CoxFitError("No patient is still at risk after another's event (every event happens when all "
+                          "patients left have it too, e.g. all at the same time): the data carry no information "
+                          "on hazard ratios.")
     design, dropped = _drop_aliased(design)
     notes.extend(f"{term} is collinear with other terms and was left out (R reports NA)." for term in dropped)
     if design.matrix.shape[1] == 0:
@@ -206,6 +210,13 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
         event=status,
         infinite=tuple(infinite),
     )
+
+
+def _has_comparison(time: np.ndarray, status: np.ndarray) -> bool:
+    """Some event time has patients at risk who do not have the event then: the likelihood is informative."""
+    death_times, deaths = np.unique(time[status == 1], return_counts=True)
+    at_risk = len(time) - np.searchsorted(np.sort(time), death_times, side="left")
+    return bool((at_risk > deaths).any())
 
 
 def chi2_sf(statistic: float, df: int) -> float:

@@ -22,8 +22,12 @@ class CoxFitError(ValueError):
     """A Cox model that cannot be fitted to these data (no events, no usable covariate, ...)."""
 
 
-def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets):
+def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets, offset: np.ndarray | None = None):
     """Efron log partial likelihood, score and information at ``beta``.
+
+    ``offset`` (sorted like the columns of ``xt``) is added to every linear
+    predictor with a fixed coefficient of 1, as R's ``offset()`` term: the
+    profile likelihood of one coefficient fixes it this way.
 
     ``xt`` is the p × n design, columns sorted by time (rows contiguous, so
     every pass over the patients is a contiguous vector operation). For death
@@ -32,7 +36,7 @@ def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets):
     per-group weights, so the per-death work is scalar and the information is
     X'diag(w)X minus a p×p sum over the death times: no n×p×p array.
     """
-    eta = beta @ xt
+    eta = beta @ xt if offset is None else beta @ xt + offset
     shift = eta.max() if len(eta) else 0.0  # exp() of the shifted score cannot overflow
     r = np.exp(eta - shift)
     rx = xt * r
@@ -79,15 +83,16 @@ def solve(info: np.ndarray, u: np.ndarray) -> np.ndarray | None:
     return step if np.all(np.isfinite(step)) else None
 
 
-def newton(xt: np.ndarray, rs: RiskSets, iter_max: int = ITER_MAX, eps: float = EPS):
-    """R's coxfit6 iteration on the p × n sorted design.
+def newton(xt: np.ndarray, rs: RiskSets, iter_max: int = ITER_MAX, eps: float = EPS,
+           offset: np.ndarray | None = None):
+    """R's coxfit6 iteration on the p × n sorted design (with an optional fixed ``offset``, see :func:`efron`).
 
     Returns beta, var, loglik0, loglik, score test at 0, iterations, converged, last score.
     """
     x = xt
     p = x.shape[0]
     beta = np.zeros(p)
-    loglik0, u, info = efron(x, beta, rs)
+    loglik0, u, info = efron(x, beta, rs, offset)
     step = solve(info, u)
     if step is None:
         raise CoxFitError("The covariates are collinear or constant among the patients at risk; "
@@ -97,7 +102,7 @@ def newton(xt: np.ndarray, rs: RiskSets, iter_max: int = ITER_MAX, eps: float = 
     newbeta = beta + step
     halving = 0
     for it in range(1, iter_max + 1):
-        newlk, u, info = efron(x, newbeta, rs)
+        newlk, u, info = efron(x, newbeta, rs, offset)
         bad = not (np.isfinite(newlk) and np.all(np.isfinite(u)) and np.all(np.isfinite(info)))
         if not bad and abs(1 - best / newlk) <= eps:
             var = inverse(info)
@@ -111,7 +116,7 @@ def newton(xt: np.ndarray, rs: RiskSets, iter_max: int = ITER_MAX, eps: float = 
             best = newlk
             beta = newbeta
             newbeta = newbeta + step
-    loglik, u, info = efron(x, beta, rs)
+    loglik, u, info = efron(x, beta, rs, offset)
     return beta, inverse(info), loglik0, loglik, sctest, iter_max, False, u
 
 
