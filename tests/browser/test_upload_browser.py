@@ -59,7 +59,7 @@ def test_upload_with_a_saved_mapping_and_use_it(page: Page, app_url, wait_for_ap
     screenshot(page, "data-upload-bmt-used")
     page.set_viewport_size({"width": 1500, "height": 1100})
     # Within the session (the sidebar navigation) the data stay active on every page.
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Relapse").click()
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Relapse", exact=True).click()
     wait_for_app(page)
     assert "Your data: bmt.sav" in _banner(page)
     assert "Traceback" not in _main_text(page)
