@@ -115,3 +115,8 @@ def test_unknown_endpoint_is_named():
 def test_demo_cohort_is_valid(demo_cohort):
     assert cohort_problems(demo_cohort).empty
     assert len(demo_cohort) == 75
+
+
+def test_a_message_stays_one_line_whatever_the_column_names_hold():
+    err = CohortError("The mapping is incomplete: \n\t: choose the unit")
+    assert str(err) == "The mapping is incomplete: : choose the unit"

@@ -109,11 +109,13 @@ CAUSE_CENSORED, CAUSE_RELAPSE, CAUSE_NRM = 0, 1, 2
 class CohortError(ValueError):
     """A cohort that does not satisfy the canonical schema.
 
-    ``problems`` holds one row per problem: row, column, value, problem.
+    ``problems`` holds one row per problem: row, column, value, problem. The
+    message is one line: a column name or value from a file that holds line
+    breaks or tabs is shown with them as spaces, so a message never breaks apart.
     """
 
     def __init__(self, message: str, problems: pd.DataFrame | None = None):
-        super().__init__(message)
+        super().__init__(" ".join(str(message).split()))
         self.problems = problems if problems is not None else _empty_problems()
 
 
