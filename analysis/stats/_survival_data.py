@@ -59,7 +59,7 @@ def aeq_times(time: np.ndarray) -> np.ndarray:
     mean size, become the first of their run. R applies it in ``survfit`` and
     ``coxph`` (``timefix = TRUE``); both estimators here call this function.
     """
-    y = np.unique(time[np.isfinite(time)])
+    y = np.sort(pd.unique(time[np.isfinite(time)]))  # hashing, then sorting the distinct times only
     if len(y) < 2:
         return time
     gap = np.diff(y)
@@ -68,6 +68,31 @@ def aeq_times(time: np.ndarray) -> np.ndarray:
         return time
     cuts = y[np.concatenate(([True], ~tied))]
     return cuts[np.searchsorted(cuts, time, side="right") - 1]
+
+
+def time_codes(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct times, sorted, and each time's index among them (``np.unique(..., return_inverse=True)``).
+
+    By hashing, then sorting the distinct values only: registry times are
+    heavily tied (days, or months to two decimals), so that is several times
+    faster than sorting every patient's time.
+    """
+    codes, distinct = pd.factorize(np.asarray(time, dtype=float), sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(distinct, dtype=float)
+
+
+def stable_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``, by a radix sort of the value codes when values are tied enough.
+
+    Times of a registry and the risk scores of a model with categorical
+    covariates take at most a few thousand distinct values; numpy sorts
+    16-bit keys by radix, several times faster than comparing doubles.
+    """
+    values = np.asarray(values, dtype=float)
+    if len(values) > 1000 and len(pd.unique(values)) < 2**16:
+        codes, _ = time_codes(values)
+        return np.argsort(codes.astype(np.uint16), kind="stable")
+    return np.argsort(values, kind="stable")
 
 
 def frame_columns(values: tuple[Any, ...], columns: Mapping[str, str | None]) -> tuple[Any, ...]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.stats._survival_data import stable_order
+
 
 @dataclass(frozen=True)
 class RiskSets:
@@ -31,14 +33,17 @@ class RiskSets:
 
     @classmethod
     def build(cls, time: np.ndarray, event: np.ndarray) -> RiskSets:
-        order = np.argsort(time, kind="stable")
+        order = stable_order(time)
         t = time[order]
         death_pos = np.flatnonzero(event[order] == 1)
-        death_times, group, counts = np.unique(t[death_pos], return_inverse=True, return_counts=True)
-        group_first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        td = t[death_pos]  # sorted: a new group wherever the death time changes
+        new = np.concatenate(([True], td[1:] != td[:-1])) if len(td) else np.zeros(0, dtype=bool)
+        group_first = np.flatnonzero(new)
+        group = np.cumsum(new) - 1
+        counts = np.diff(np.append(group_first, len(td)))
         rank_in_group = np.arange(len(death_pos)) - group_first[group]
         return cls(order, death_pos, group, rank_in_group / counts[group],
-                   np.searchsorted(t, death_times, side="left"), group_first, len(t))
+                   np.searchsorted(t, td[group_first], side="left"), group_first, len(t))
 
 
 def revcumsum(a: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,6 @@ class CoxModel:
     loglik: tuple[float, float]
     lr_test: TestResult
     score_test: TestResult
-    concordance: float
     converged: bool
     iterations: int
     warnings: tuple[str, ...]
@@ -75,6 +75,11 @@ class CoxModel:
     @property
     def linear_predictor(self) -> np.ndarray:
         return _exact_risk(self.design.matrix, self.coef)
+
+    @cached_property
+    def concordance(self) -> float:
+        """Harrell's C as R's coxph reports it; computed when first read (subgroup fits never need it)."""
+        return concordance(self.time, self.event, self.linear_predictor)
 
 
 # --------------------------------------------------------------------------- the model
@@ -130,8 +135,8 @@ def fit_cox(
         if column not in frame.columns:
             raise DesignError(f"there is no column {column!r} in the data")
     specs = specs_for(frame, covariates, categorical, reference, cuts)
-    ok = pd.to_numeric(frame[duration_col], errors="coerce").notna() & frame[event_col].notna()
-    data = frame.loc[ok.to_numpy()]
+    ok = (pd.to_numeric(frame[duration_col], errors="coerce").notna() & frame[event_col].notna()).to_numpy()
+    data = frame if ok.all() else frame.loc[ok]
     design = build_design(data, specs)
     if design.matrix.shape[0] == 0:
         raise CoxFitError("No patient has a value for every covariate of the model.")
@@ -160,9 +165,12 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
     rs = RiskSets.build(time, status)
     x = design.matrix
     means, scale = scaling(x)
-    xs = ((x - means) * scale)[rs.order]
-    xt = np.ascontiguousarray(xs.T)
+    # Centred, scaled and sorted by time, one covariate per row: every pass over the patients is contiguous.
+    xt = np.empty((x.shape[1], n))
+    for j in range(x.shape[1]):
+        np.take((x[:, j] - means[j]) * scale[j], rs.order, out=xt[j])
     if penalty == "firth":
+        xs = xt.T
         beta_s, var_s, loglik, it, converged = firth(xs, rs)
         loglik0, u0, info0 = efron(xt, np.zeros(x.shape[1]), rs)
         step0 = solve(info0, u0)
@@ -195,7 +203,6 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
         loglik=(float(loglik0), float(loglik)),
         lr_test=TestResult(float(lr), df, chi2_sf(lr, df)),
         score_test=TestResult(sctest, df, chi2_sf(sctest, df)),
-        concordance=concordance(time, status, _exact_risk(x, coef)),
         converged=bool(converged),
         iterations=int(it),
         warnings=tuple(notes),

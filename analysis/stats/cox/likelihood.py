@@ -10,9 +10,10 @@ over the sorted times, so one iteration costs O(n·p²) in a few vectorised call
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
-from analysis.stats.cox._risk_sets import RiskSets, at_risk_sums, efron_weights
+from analysis.stats.cox._risk_sets import RiskSets
 
 EPS = 1e-9  # coxph.control(eps): relative change in log-likelihood
 ITER_MAX = 20  # coxph.control(iter.max)
@@ -35,25 +36,108 @@ def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets):
     eta = beta @ xt
     shift = eta.max() if len(eta) else 0.0  # exp() of the shifted score cannot overflow
     r = np.exp(eta - shift)
-    rx = xt * r
-    dp, g, f = rs.death_pos, rs.death_group, rs.frac
-    s0 = at_risk_sums(r, rs)
-    s1 = at_risk_sums(rx, rs)  # p × groups
-    d0 = np.add.reduceat(r[dp], rs.group_first)
-    d1 = np.add.reduceat(rx[:, dp], rs.group_first, axis=1)
-    den = s0[g] - f * d0[g]
-    inv = 1.0 / den
-    ng = len(s0)
-    w, a, b = efron_weights(r, rs, inv)
-    inv2 = inv * inv
-    alpha, beta2, gamma = (np.bincount(g, inv2, ng), np.bincount(g, f * inv2, ng),
-                           np.bincount(g, f * f * inv2, ng))
-    loglik = eta[dp].sum() - np.log(den).sum() - shift * len(dp)
-    score = xt[:, dp].sum(axis=1) - (s1 * a).sum(axis=1) + (d1 * b).sum(axis=1)
-    cross = (s1 * beta2) @ d1.T
-    mtm = (s1 * alpha) @ s1.T - cross - cross.T + (d1 * gamma) @ d1.T
-    info = (xt * w) @ xt.T - mtm
+    dp = rs.death_pos
+    logden, score, info = _efron_sums(xt, r, rs.group_start, rs.group_first, dp, rs.death_group, rs.frac)
+    loglik = eta[dp].sum() - logden - shift * len(dp)
     return loglik, score, info
+
+
+def _efron_sums(xt, r, group_start, group_first, death_pos, death_group, frac):
+    """Σ log den, the score and the information of :func:`efron`, in a few passes over the sorted rows.
+
+    Per death group g: S (risk-set sums of r, r·x) and D (the tied deaths'
+    sums); per death i, den_i = S0_g − f_i·D0_g. The information is
+    Σ_j w_j x_j x_jᵀ minus p×p sums over the groups (w: the weights of
+    :func:`~analysis.stats.cox._risk_sets.efron_weights`).
+    """
+    s0, s1 = _risk_set_sums(xt, r, group_start)
+    d0, d1, xd = _death_sums(xt, r, death_pos, death_group, len(group_start))
+    logden, a, b, alpha, beta2, gamma = _tie_terms(s0, d0, death_group, frac)
+    score = xd + d1.T @ b - s1.T @ a
+    info = _weighted_cross_products(xt, r, a, b, group_start, death_pos, death_group)
+    cross = (s1.T * beta2) @ d1
+    info -= (s1.T * alpha) @ s1 - cross - cross.T + (d1.T * gamma) @ d1
+    return logden, score, info
+
+
+@numba.njit(cache=True, nogil=True)
+def _risk_set_sums(xt, r, group_start):  # pragma: no cover - compiled
+    """Σ r and Σ r·x over each death time's risk set: block sums between death times, accumulated from the end."""
+    p, n = xt.shape
+    ng = len(group_start)
+    s0 = np.zeros(ng)
+    s1 = np.zeros((ng, p))
+    for g in range(ng):
+        stop = group_start[g + 1] if g + 1 < ng else n
+        for j in range(group_start[g], stop):
+            s0[g] += r[j]
+            for k in range(p):
+                s1[g, k] += r[j] * xt[k, j]
+    for g in range(ng - 2, -1, -1):
+        s0[g] += s0[g + 1]
+        s1[g] += s1[g + 1]
+    return s0, s1
+
+
+@numba.njit(cache=True, nogil=True)
+def _death_sums(xt, r, death_pos, death_group, ng):  # pragma: no cover - compiled
+    """The tied deaths' Σ r and Σ r·x per group, and Σ x over all deaths."""
+    p = xt.shape[0]
+    d0 = np.zeros(ng)
+    d1 = np.zeros((ng, p))
+    xd = np.zeros(p)
+    for i in range(len(death_pos)):
+        g, j = death_group[i], death_pos[i]
+        d0[g] += r[j]
+        for k in range(p):
+            d1[g, k] += r[j] * xt[k, j]
+            xd[k] += xt[k, j]
+    return d0, d1, xd
+
+
+@numba.njit(cache=True, nogil=True)
+def _tie_terms(s0, d0, death_group, frac):  # pragma: no cover - compiled
+    """Σ log den_i, and per group the sums of 1/den, f/den, 1/den², f/den², f²/den² over its deaths."""
+    ng = len(s0)
+    a, b = np.zeros(ng), np.zeros(ng)
+    alpha, beta2, gamma = np.zeros(ng), np.zeros(ng), np.zeros(ng)
+    logden = 0.0
+    for i in range(len(death_group)):
+        g, f = death_group[i], frac[i]
+        den = s0[g] - f * d0[g]
+        logden += np.log(den)
+        inv = 1.0 / den
+        a[g] += inv
+        b[g] += f * inv
+        alpha[g] += inv * inv
+        beta2[g] += f * inv * inv
+        gamma[g] += f * f * inv * inv
+    return logden, a, b, alpha, beta2, gamma
+
+
+@numba.njit(cache=True, nogil=True)
+def _weighted_cross_products(xt, r, a, b, group_start, death_pos, death_group):  # pragma: no cover - compiled
+    """Σ_j w_j x_j x_jᵀ with w_j = r_j Σ_{g: t_g ≤ t_j} a_g, less r_j b_g for a death of group g."""
+    p, n = xt.shape
+    w = np.zeros(n)
+    cum = 0.0
+    for g in range(len(group_start)):
+        cum += a[g]
+        stop = group_start[g + 1] if g + 1 < len(group_start) else n
+        for j in range(group_start[g], stop):
+            w[j] = r[j] * cum
+    for i in range(len(death_pos)):
+        w[death_pos[i]] -= r[death_pos[i]] * b[death_group[i]]
+    info = np.zeros((p, p))
+    for j in range(group_start[0] if len(group_start) else n, n):
+        for k in range(p):
+            wx = w[j] * xt[k, j]
+            for m in range(k + 1):
+                info[k, m] += wx * xt[m, j]
+    for k in range(p):
+        for m in range(k):
+            info[m, k] = info[k, m]
+    return info
 
 
 def scaling(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
