@@ -20,13 +20,15 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from analysis.stats._survival_data import aeq_times  # the tie rule survfit and coxph share
-from analysis.stats.cox._risk_sets import RiskSets
+from analysis.stats._survival_data import aeq_times, time_codes  # the tie rule survfit and coxph share
+from analysis.stats.cox._risk_sets import GroupedRiskSets, RiskSets
 from analysis.stats.cox.concordance import concordance
 from analysis.stats.cox.design import CovariateSpec, Design, DesignError, build_design, specs_for
 from analysis.stats.cox.firth import firth
 from analysis.stats.cox.likelihood import EPS, CoxFitError, efron, newton, scaling, solve
 
+#: Fits of at least this many patients whose covariates are all 0/1 run on counts per covariate pattern.
+GROUPED_MIN_ROWS = 20_000
 TOLER_INF = EPS**0.5  # coxph.control(toler.inf): flag for infinite coefficients
 Z975 = stats.norm.ppf(0.975)
 
@@ -162,16 +164,11 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
     if design.matrix.shape[1] == 0:
         raise CoxFitError("No covariate varies among these patients; there is nothing to estimate. "
                           + " ".join(notes))
-    rs = RiskSets.build(time, status)
     x = design.matrix
-    means, scale = scaling(x)
-    # Centred, scaled and sorted by time, one covariate per row: every pass over the patients is contiguous.
-    xt = np.empty((x.shape[1], n))
-    for j in range(x.shape[1]):
-        np.take((x[:, j] - means[j]) * scale[j], rs.order, out=xt[j])
+    xt, rs, scale = _likelihood_data(time, status, x, grouped=penalty is None and n >= GROUPED_MIN_ROWS)
     if penalty == "firth":
-        xs = xt.T
-        beta_s, var_s, loglik, it, converged = firth(xs, rs)
+        assert isinstance(rs, RiskSets)
+        beta_s, var_s, loglik, it, converged = firth(xt.T, rs)
         loglik0, u0, info0 = efron(xt, np.zeros(x.shape[1]), rs)
         step0 = solve(info0, u0)
         sctest = float(u0 @ step0) if step0 is not None else float("nan")
@@ -213,6 +210,44 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
         event=status,
         infinite=tuple(infinite),
     )
+
+
+def _likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
+                     grouped: bool) -> tuple[np.ndarray, RiskSets | GroupedRiskSets, np.ndarray]:
+    """The design the likelihood runs on (centred and scaled as coxfit6), its risk sets, and the scale.
+
+    Covariates that are all 0/1 (levels, cuts, their products) with few
+    distinct rows are counted per pattern (:class:`GroupedRiskSets`), when
+    ``grouped``; otherwise rows are sorted by time, one covariate per row of
+    the result so that every pass over the patients is contiguous.
+    """
+    patterns = _indicator_patterns(x) if grouped else None
+    if patterns is not None:
+        codes, distinct = time_codes(time)
+        pattern, rows = patterns
+        if 8 * len(distinct) * len(rows) <= len(time):  # far fewer cells than patients
+            means, scale = scaling(rows)
+            rs = GroupedRiskSets.build(codes, len(distinct), status, pattern, len(rows))
+            return np.ascontiguousarray(((rows - means) * scale).T), rs, scale
+    rs = RiskSets.build(time, status)
+    means, scale = scaling(x)
+    xt = np.empty((x.shape[1], len(time)))
+    for j in range(x.shape[1]):
+        np.take((x[:, j] - means[j]) * scale[j], rs.order, out=xt[j])
+    return xt, rs, scale
+
+
+def _indicator_patterns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's pattern (index) and the distinct rows, when every column is 0/1; else None."""
+    p = x.shape[1]
+    if p > 62 or not all(((x[:, j] == 0) | (x[:, j] == 1)).all() for j in range(p)):
+        return None
+    bits = np.zeros(len(x), dtype=np.int64)
+    for j in range(p):
+        bits |= (x[:, j] == 1).astype(np.int64) << j
+    pattern, distinct = pd.factorize(bits)
+    rows = ((np.asarray(distinct)[:, None] >> np.arange(p)) & 1).astype(float)
+    return pattern.astype(np.int64), rows
 
 
 def chi2_sf(statistic: float, df: int) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from analysis.stats.cox._risk_sets import RiskSets
+from analysis.stats.cox._risk_sets import GroupedRiskSets, RiskSets
 
 EPS = 1e-9  # coxph.control(eps): relative change in log-likelihood
 ITER_MAX = 20  # coxph.control(iter.max)
@@ -23,7 +23,7 @@ class CoxFitError(ValueError):
     """A Cox model that cannot be fitted to these data (no events, no usable covariate, ...)."""
 
 
-def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets):
+def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets | GroupedRiskSets):
     """Efron log partial likelihood, score and information at ``beta``.
 
     ``xt`` is the p × n design, columns sorted by time (rows contiguous, so
@@ -32,7 +32,10 @@ def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets):
     (D: the tied deaths' share). Sums over the deaths of a group collapse into
     per-group weights, so the per-death work is scalar and the information is
     X'diag(w)X minus a p×p sum over the death times: no n×p×p array.
+    With :class:`GroupedRiskSets`, ``xt`` is p × patterns (see :func:`_grouped_efron`).
     """
+    if isinstance(rs, GroupedRiskSets):
+        return _grouped_efron(xt, beta, rs)
     eta = beta @ xt
     shift = eta.max() if len(eta) else 0.0  # exp() of the shifted score cannot overflow
     r = np.exp(eta - shift)
@@ -40,6 +43,33 @@ def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets):
     logden, score, info = _efron_sums(xt, r, rs.group_start, rs.group_first, dp, rs.death_group, rs.frac)
     loglik = eta[dp].sum() - logden - shift * len(dp)
     return loglik, score, info
+
+
+def _grouped_efron(xk: np.ndarray, beta: np.ndarray, rs: GroupedRiskSets):
+    """:func:`efron` on counts per covariate pattern (``xk``: p × patterns): the same sums, by pattern.
+
+    S_g = Σ_k N_gk e_k (x_k), D_g = Σ_k d_gk e_k (x_k) with e_k = exp(β'x_k);
+    the information's Σ_j w_j x_j x_jᵀ becomes Σ_k c_k x_k x_kᵀ with
+    c_k = e_k Σ_g (N_gk a_g − d_gk b_g).
+    """
+    eta = beta @ xk
+    shift = eta.max()
+    e = np.exp(eta - shift)
+    ex = (xk * e).T
+    # einsum, not BLAS: on these long, thin products waking BLAS threads costs more than the arithmetic
+    s0, s1 = np.einsum("gk,k->g", rs.at_risk, e), np.einsum("gk,kp->gp", rs.at_risk, ex)
+    d0, d1 = np.einsum("gk,k->g", rs.deaths, e), np.einsum("gk,kp->gp", rs.deaths, ex)
+    logden, a, b, alpha, beta2, gamma = _tie_terms(s0, d0, rs.death_group, rs.frac)
+    loglik = rs.pattern_deaths @ eta - logden - shift * len(rs.frac)
+    score = xk @ rs.pattern_deaths - np.einsum("gp,g->p", s1, a) + np.einsum("gp,g->p", d1, b)
+    c = e * (np.einsum("gk,g->k", rs.at_risk, a) - np.einsum("gk,g->k", rs.deaths, b))
+    return loglik, score, (xk * c) @ xk.T - _group_information(s1, d1, alpha, beta2, gamma)
+
+
+def _group_information(s1, d1, alpha, beta2, gamma) -> np.ndarray:
+    """Σ_g α_g S1 S1ᵀ − β_g (S1 D1ᵀ + D1 S1ᵀ) + γ_g D1 D1ᵀ, the p×p part of the information over death times."""
+    cross = np.einsum("gp,g,gq->pq", s1, beta2, d1)
+    return np.einsum("gp,g,gq->pq", s1, alpha, s1) - cross - cross.T + np.einsum("gp,g,gq->pq", d1, gamma, d1)
 
 
 def _efron_sums(xt, r, group_start, group_first, death_pos, death_group, frac):
@@ -53,11 +83,9 @@ def _efron_sums(xt, r, group_start, group_first, death_pos, death_group, frac):
     s0, s1 = _risk_set_sums(xt, r, group_start)
     d0, d1, xd = _death_sums(xt, r, death_pos, death_group, len(group_start))
     logden, a, b, alpha, beta2, gamma = _tie_terms(s0, d0, death_group, frac)
-    score = xd + d1.T @ b - s1.T @ a
+    score = xd + np.einsum("gp,g->p", d1, b) - np.einsum("gp,g->p", s1, a)
     info = _weighted_cross_products(xt, r, a, b, group_start, death_pos, death_group)
-    cross = (s1.T * beta2) @ d1
-    info -= (s1.T * alpha) @ s1 - cross - cross.T + (d1.T * gamma) @ d1
-    return logden, score, info
+    return logden, score, info - _group_information(s1, d1, alpha, beta2, gamma)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -102,17 +130,21 @@ def _tie_terms(s0, d0, death_group, frac):  # pragma: no cover - compiled
     a, b = np.zeros(ng), np.zeros(ng)
     alpha, beta2, gamma = np.zeros(ng), np.zeros(ng), np.zeros(ng)
     logden = 0.0
+    product = 1.0  # Σ log den as the log of partial products: one logarithm per run of deaths, not per death
     for i in range(len(death_group)):
         g, f = death_group[i], frac[i]
         den = s0[g] - f * d0[g]
-        logden += np.log(den)
+        product *= den
+        if not 1e-150 < product < 1e150:
+            logden += np.log(product)
+            product = 1.0
         inv = 1.0 / den
         a[g] += inv
         b[g] += f * inv
         alpha[g] += inv * inv
         beta2[g] += f * inv * inv
         gamma[g] += f * f * inv * inv
-    return logden, a, b, alpha, beta2, gamma
+    return logden + np.log(product), a, b, alpha, beta2, gamma
 
 
 @numba.njit(cache=True, nogil=True)
