@@ -45,6 +45,16 @@ class RiskSets:
         return cls(order, death_pos, group, rank_in_group / counts[group],
                    np.searchsorted(t, td[group_first], side="left"), group_first, len(t))
 
+    @property
+    def n_at_risk(self) -> np.ndarray:
+        """Patients at risk at each death time."""
+        return (self.n - self.group_start).astype(float)
+
+    @property
+    def n_deaths(self) -> np.ndarray:
+        """Deaths at each death time."""
+        return np.diff(np.append(self.group_first, len(self.death_pos))).astype(float)
+
 
 @dataclass(frozen=True)
 class GroupedRiskSets:
@@ -79,6 +89,16 @@ class GroupedRiskSets:
         frac = (np.arange(len(death_group)) - first[death_group]) / per_time[death_group]
         return cls(revcumsum(total)[rows].astype(float), dead[rows].astype(float), death_group, frac,
                    dead.sum(axis=0).astype(float))
+
+    @property
+    def n_at_risk(self) -> np.ndarray:
+        """Patients at risk at each death time."""
+        return self.at_risk.sum(axis=1)
+
+    @property
+    def n_deaths(self) -> np.ndarray:
+        """Deaths at each death time."""
+        return self.deaths.sum(axis=1)
 
 
 def revcumsum(a: np.ndarray) -> np.ndarray:

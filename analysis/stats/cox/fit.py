@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy import special, stats
@@ -159,13 +160,16 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
     n, n_events = len(time), int(status.sum())
     if n_events == 0:
         raise CoxFitError(f"There are no events among these {n} patients; a Cox model needs events.")
-    design, dropped = _drop_aliased(design)
+    patterns = indicator_patterns(design.matrix) if penalty is None and n >= GROUPED_MIN_ROWS else None
+    design, dropped, keep = _drop_aliased(design, patterns)
     notes.extend(f"{term} is collinear with other terms and was left out (R reports NA)." for term in dropped)
     if design.matrix.shape[1] == 0:
         raise CoxFitError("No covariate varies among these patients; there is nothing to estimate. "
                           + " ".join(notes))
     x = design.matrix
-    xt, rs, scale = _likelihood_data(time, status, x, grouped=penalty is None and n >= GROUPED_MIN_ROWS)
+    if patterns is not None:
+        patterns = (patterns[0], patterns[1][:, keep])
+    xt, rs, scale = likelihood_data(time, status, x, patterns)
     if penalty == "firth":
         assert isinstance(rs, RiskSets)
         beta_s, var_s, loglik, it, converged = firth(xt.T, rs)
@@ -212,20 +216,21 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
     )
 
 
-def _likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
-                     grouped: bool) -> tuple[np.ndarray, RiskSets | GroupedRiskSets, np.ndarray]:
+def likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
+                    patterns: tuple[np.ndarray, np.ndarray] | None = None,
+                    ) -> tuple[np.ndarray, RiskSets | GroupedRiskSets, np.ndarray]:
     """The design the likelihood runs on (centred and scaled as coxfit6), its risk sets, and the scale.
 
-    Covariates that are all 0/1 (levels, cuts, their products) with few
-    distinct rows are counted per pattern (:class:`GroupedRiskSets`), when
-    ``grouped``; otherwise rows are sorted by time, one covariate per row of
-    the result so that every pass over the patients is contiguous.
+    With ``patterns`` (:func:`indicator_patterns`: covariates all 0/1, few
+    distinct rows) and fewer (time, pattern) cells than patients, the
+    patients are counted per pattern (:class:`GroupedRiskSets`); otherwise
+    rows are sorted by time, one covariate per row of the result so that every
+    pass over the patients is contiguous.
     """
-    patterns = _indicator_patterns(x) if grouped else None
     if patterns is not None:
         codes, distinct = time_codes(time)
         pattern, rows = patterns
-        if 8 * len(distinct) * len(rows) <= len(time):  # far fewer cells than patients
+        if 2 * len(distinct) * len(rows) <= len(time):  # fewer cells than patients
             means, scale = scaling(rows)
             rs = GroupedRiskSets.build(codes, len(distinct), status, pattern, len(rows))
             return np.ascontiguousarray(((rows - means) * scale).T), rs, scale
@@ -237,17 +242,38 @@ def _likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
     return xt, rs, scale
 
 
-def _indicator_patterns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each row's pattern (index) and the distinct rows, when every column is 0/1; else None."""
+def indicator_patterns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's pattern (index) and the distinct rows, when every column is 0/1 (at most 20); else None."""
     p = x.shape[1]
-    if p > 62 or not all(((x[:, j] == 0) | (x[:, j] == 1)).all() for j in range(p)):
+    if p > 20:
         return None
-    bits = np.zeros(len(x), dtype=np.int64)
-    for j in range(p):
-        bits |= (x[:, j] == 1).astype(np.int64) << j
-    pattern, distinct = pd.factorize(bits)
-    rows = ((np.asarray(distinct)[:, None] >> np.arange(p)) & 1).astype(float)
-    return pattern.astype(np.int64), rows
+    bits = _indicator_bits(x)
+    if bits is None:
+        return None
+    present = np.bincount(bits, minlength=1 << p) > 0
+    distinct = np.flatnonzero(present)
+    rows = ((distinct[:, None] >> np.arange(p)) & 1).astype(float)
+    return (np.cumsum(present) - 1)[bits], rows
+
+
+def _indicator_bits(x: np.ndarray) -> np.ndarray | None:
+    bits, ok = _pack_bits(x)
+    return bits if ok else None
+
+
+@numba.njit(cache=True, nogil=True)
+def _pack_bits(x):  # pragma: no cover - compiled
+    """Row j's 0/1 values as the bits of one integer; False when a value is neither 0 nor 1."""
+    n, p = x.shape
+    bits = np.zeros(n, np.int64)
+    for k in range(p):
+        for j in range(n):
+            v = x[j, k]
+            if v == 1.0:
+                bits[j] |= 1 << k
+            elif v != 0.0:
+                return bits, False
+    return bits, True
 
 
 def chi2_sf(statistic: float, df: int) -> float:
@@ -267,18 +293,19 @@ def _exact_risk(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
     return out
 
 
-def _drop_aliased(design: Design) -> tuple[Design, list[str]]:
+def _drop_aliased(design: Design, patterns: tuple[np.ndarray, np.ndarray] | None = None,
+                  ) -> tuple[Design, list[str], list[int]]:
     """Leave out columns that are linear combinations of earlier ones (R: coefficient NA).
 
     Sequentially, from the centred cross-product matrix: a column whose
     variance left after regressing on the kept columns is below 1e-14 of its
-    own (a residual norm below 1e-7) is aliased.
+    own (a residual norm below 1e-7) is aliased. Returns the design, the
+    dropped terms and the indices of the kept columns.
     """
     x = design.matrix
     if x.shape[1] == 0:
-        return design, []
-    centred = x - x.mean(axis=0)
-    cp = centred.T @ centred
+        return design, [], []
+    cp = _centred_cross_products(x, patterns)
     keep: list[int] = []
     for j in range(x.shape[1]):
         own = cp[j, j]
@@ -291,11 +318,22 @@ def _drop_aliased(design: Design) -> tuple[Design, list[str]]:
         if own > 0 and resid > 1e-14 * own:
             keep.append(j)
     if len(keep) == x.shape[1]:
-        return design, []
+        return design, [], keep
     dropped = [design.terms["term"].iloc[j] for j in range(x.shape[1]) if j not in keep]
     terms = design.terms.iloc[keep].reset_index(drop=True)
     levels = design.levels[~design.levels["term"].isin(dropped)].reset_index(drop=True)
-    return Design(x[:, keep], terms, levels, design.kept, design.specs, design.notes), dropped
+    return Design(x[:, keep], terms, levels, design.kept, design.specs, design.notes), dropped, keep
+
+
+def _centred_cross_products(x: np.ndarray, patterns: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """(x − x̄)ᵀ(x − x̄), from the distinct rows and their counts when the patterns are known."""
+    if patterns is None:
+        centred = x - x.mean(axis=0)
+        return centred.T @ centred
+    pattern, rows = patterns
+    counts = np.bincount(pattern, minlength=len(rows)).astype(float)
+    centred = rows - counts @ rows / counts.sum()
+    return (centred.T * counts) @ centred
 
 
 def _possibly_infinite(design, coef, var, u, converged, lp) -> list[str]:

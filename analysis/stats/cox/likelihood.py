@@ -10,6 +10,9 @@ over the sorted times, so one iteration costs O(n·p²) in a few vectorised call
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 
@@ -32,26 +35,73 @@ def efron(xt: np.ndarray, beta: np.ndarray, rs: RiskSets | GroupedRiskSets):
     (D: the tied deaths' share). Sums over the deaths of a group collapse into
     per-group weights, so the per-death work is scalar and the information is
     X'diag(w)X minus a p×p sum over the death times: no n×p×p array.
-    With :class:`GroupedRiskSets`, ``xt`` is p × patterns (see :func:`_grouped_efron`).
+    With :class:`GroupedRiskSets`, ``xt`` is p × patterns (see :func:`efron_sums`).
+    """
+    sums = efron_sums(xt, beta, rs)
+    loglik = sums.eta_deaths - sums.log_den - sums.shift * len(sums.frac)
+    score = sums.group_scores().sum(axis=0)
+    return loglik, score, sums.information()
+
+
+@dataclass(frozen=True)
+class EfronSums:
+    """The sums over the death times g that the Efron likelihood and the PH test are made of, at one β.
+
+    ``s1``/``d1`` (g × p): Σ r·x over the risk set and over the tied deaths;
+    ``xd`` (g × p): Σ x over the deaths; per group, over its deaths i:
+    ``a`` = Σ 1/den_i, ``b`` = Σ f_i/den_i, ``alpha``, ``beta2``, ``gamma`` =
+    Σ 1/den², Σ f/den², Σ f²/den²; ``log_den`` = Σ log den_i over all deaths;
+    ``eta_deaths`` = Σ β'x over the deaths, ``shift`` the constant taken out of η.
+    """
+
+    s1: np.ndarray
+    d1: np.ndarray
+    xd: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    alpha: np.ndarray
+    beta2: np.ndarray
+    gamma: np.ndarray
+    log_den: float
+    eta_deaths: float
+    shift: float
+    frac: np.ndarray
+    cross_products: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+    def group_scores(self) -> np.ndarray:
+        """Each death time's share of the score: Σ over its deaths of x_i − (S1 − f_i·D1)/den_i."""
+        return self.xd - self.s1 * self.a[:, None] + self.d1 * self.b[:, None]
+
+    def information(self, c: np.ndarray | float = 1.0) -> np.ndarray:
+        """Σ over deaths of c_g·(Q_i/den_i − m_i m_iᵀ) (c per death time; c = 1: the information)."""
+        return self.cross_products(self.a * c, self.b * c) - _group_information(
+            self.s1, self.d1, self.alpha * c, self.beta2 * c, self.gamma * c)
+
+
+def efron_sums(xt: np.ndarray, beta: np.ndarray, rs: RiskSets | GroupedRiskSets) -> EfronSums:
+    """The :class:`EfronSums` at ``beta``, from sorted rows (:class:`RiskSets`) or patterns (:class:`GroupedRiskSets`).
+
+    For patterns (``xt``: p × patterns), S_g = Σ_k N_gk e_k x_k and D_g = Σ_k d_gk e_k x_k
+    with e_k = exp(β'x_k); Σ_j w_j x_j x_jᵀ becomes Σ_k c_k x_k x_kᵀ with c_k = e_k Σ_g (N_gk a_g − d_gk b_g).
     """
     if isinstance(rs, GroupedRiskSets):
-        return _grouped_efron(xt, beta, rs)
+        return _grouped_sums(xt, beta, rs)
     eta = beta @ xt
     shift = eta.max() if len(eta) else 0.0  # exp() of the shifted score cannot overflow
     r = np.exp(eta - shift)
-    dp = rs.death_pos
-    logden, score, info = _efron_sums(xt, r, rs.group_start, rs.group_first, dp, rs.death_group, rs.frac)
-    loglik = eta[dp].sum() - logden - shift * len(dp)
-    return loglik, score, info
+    dp, g = rs.death_pos, rs.death_group
+    s0, s1 = _risk_set_sums(xt, r, rs.group_start)
+    d0, d1, xd = _death_sums(xt, r, dp, g, len(rs.group_start))
+    log_den, a, b, alpha, beta2, gamma = _tie_terms(s0, d0, g, rs.frac)
+
+    def cross_products(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
+        return _weighted_cross_products(xt, r, wa, wb, rs.group_start, dp, g)
+
+    return EfronSums(s1, d1, xd, a, b, alpha, beta2, gamma, log_den, float(eta[dp].sum()), shift, rs.frac,
+                     cross_products)
 
 
-def _grouped_efron(xk: np.ndarray, beta: np.ndarray, rs: GroupedRiskSets):
-    """:func:`efron` on counts per covariate pattern (``xk``: p × patterns): the same sums, by pattern.
-
-    S_g = Σ_k N_gk e_k (x_k), D_g = Σ_k d_gk e_k (x_k) with e_k = exp(β'x_k);
-    the information's Σ_j w_j x_j x_jᵀ becomes Σ_k c_k x_k x_kᵀ with
-    c_k = e_k Σ_g (N_gk a_g − d_gk b_g).
-    """
+def _grouped_sums(xk: np.ndarray, beta: np.ndarray, rs: GroupedRiskSets) -> EfronSums:
     eta = beta @ xk
     shift = eta.max()
     e = np.exp(eta - shift)
@@ -59,33 +109,20 @@ def _grouped_efron(xk: np.ndarray, beta: np.ndarray, rs: GroupedRiskSets):
     # einsum, not BLAS: on these long, thin products waking BLAS threads costs more than the arithmetic
     s0, s1 = np.einsum("gk,k->g", rs.at_risk, e), np.einsum("gk,kp->gp", rs.at_risk, ex)
     d0, d1 = np.einsum("gk,k->g", rs.deaths, e), np.einsum("gk,kp->gp", rs.deaths, ex)
-    logden, a, b, alpha, beta2, gamma = _tie_terms(s0, d0, rs.death_group, rs.frac)
-    loglik = rs.pattern_deaths @ eta - logden - shift * len(rs.frac)
-    score = xk @ rs.pattern_deaths - np.einsum("gp,g->p", s1, a) + np.einsum("gp,g->p", d1, b)
-    c = e * (np.einsum("gk,g->k", rs.at_risk, a) - np.einsum("gk,g->k", rs.deaths, b))
-    return loglik, score, (xk * c) @ xk.T - _group_information(s1, d1, alpha, beta2, gamma)
+    log_den, a, b, alpha, beta2, gamma = _tie_terms(s0, d0, rs.death_group, rs.frac)
+
+    def cross_products(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
+        c = e * (np.einsum("gk,g->k", rs.at_risk, wa) - np.einsum("gk,g->k", rs.deaths, wb))
+        return (xk * c) @ xk.T
+
+    return EfronSums(s1, d1, np.einsum("gk,pk->gp", rs.deaths, xk), a, b, alpha, beta2, gamma, log_den,
+                     float(rs.pattern_deaths @ eta), shift, rs.frac, cross_products)
 
 
 def _group_information(s1, d1, alpha, beta2, gamma) -> np.ndarray:
     """Σ_g α_g S1 S1ᵀ − β_g (S1 D1ᵀ + D1 S1ᵀ) + γ_g D1 D1ᵀ, the p×p part of the information over death times."""
     cross = np.einsum("gp,g,gq->pq", s1, beta2, d1)
     return np.einsum("gp,g,gq->pq", s1, alpha, s1) - cross - cross.T + np.einsum("gp,g,gq->pq", d1, gamma, d1)
-
-
-def _efron_sums(xt, r, group_start, group_first, death_pos, death_group, frac):
-    """Σ log den, the score and the information of :func:`efron`, in a few passes over the sorted rows.
-
-    Per death group g: S (risk-set sums of r, r·x) and D (the tied deaths'
-    sums); per death i, den_i = S0_g − f_i·D0_g. The information is
-    Σ_j w_j x_j x_jᵀ minus p×p sums over the groups (w: the weights of
-    :func:`~analysis.stats.cox._risk_sets.efron_weights`).
-    """
-    s0, s1 = _risk_set_sums(xt, r, group_start)
-    d0, d1, xd = _death_sums(xt, r, death_pos, death_group, len(group_start))
-    logden, a, b, alpha, beta2, gamma = _tie_terms(s0, d0, death_group, frac)
-    score = xd + np.einsum("gp,g->p", d1, b) - np.einsum("gp,g->p", s1, a)
-    info = _weighted_cross_products(xt, r, a, b, group_start, death_pos, death_group)
-    return logden, score, info - _group_information(s1, d1, alpha, beta2, gamma)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -109,17 +146,17 @@ def _risk_set_sums(xt, r, group_start):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _death_sums(xt, r, death_pos, death_group, ng):  # pragma: no cover - compiled
-    """The tied deaths' Σ r and Σ r·x per group, and Σ x over all deaths."""
+    """The tied deaths' Σ r, Σ r·x and Σ x per group."""
     p = xt.shape[0]
     d0 = np.zeros(ng)
     d1 = np.zeros((ng, p))
-    xd = np.zeros(p)
+    xd = np.zeros((ng, p))
     for i in range(len(death_pos)):
         g, j = death_group[i], death_pos[i]
         d0[g] += r[j]
         for k in range(p):
             d1[g, k] += r[j] * xt[k, j]
-            xd[k] += xt[k, j]
+            xd[g, k] += xt[k, j]
     return d0, d1, xd
 
 
