@@ -28,8 +28,10 @@ from analysis.stats.cox.design import CovariateSpec, Design, DesignError, build_
 from analysis.stats.cox.firth import firth
 from analysis.stats.cox.likelihood import EPS, CoxFitError, efron, newton, scaling, solve
 
-#: Fits of at least this many patients whose covariates are all 0/1 run on counts per covariate pattern.
+#: Fits of at least this many patients whose covariates are all 0/1 run on counts per covariate pattern,
+#: when there are at most this many (death time, pattern) cells per patient.
 GROUPED_MIN_ROWS = 20_000
+GROUPED_CELLS_PER_PATIENT = 0.5
 TOLER_INF = EPS**0.5  # coxph.control(toler.inf): flag for infinite coefficients
 Z975 = stats.norm.ppf(0.975)
 
@@ -230,7 +232,7 @@ def likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
     if patterns is not None:
         codes, distinct = time_codes(time)
         pattern, rows = patterns
-        if 2 * len(distinct) * len(rows) <= len(time):  # fewer cells than patients
+        if len(distinct) * len(rows) <= GROUPED_CELLS_PER_PATIENT * len(time):
             means, scale = scaling(rows)
             rs = GroupedRiskSets.build(codes, len(distinct), status, pattern, len(rows))
             return np.ascontiguousarray(((rows - means) * scale).T), rs, scale
