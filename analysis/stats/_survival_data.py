@@ -116,6 +116,20 @@ def stable_order(values: np.ndarray) -> np.ndarray:
     return np.argsort(values, kind="stable")
 
 
+def group_codes(group: Any) -> tuple[np.ndarray, list[str]]:
+    """Each patient's group as an index into the groups' labels as text (sorted), -1 where it is missing.
+
+    As ``np.unique(labels.astype(str))``, but hashing the values and turning
+    only the distinct ones into text (a million patients, a handful of groups).
+    """
+    codes, uniques = pd.factorize(pd.Series(np.asarray(group, dtype=object))
+                                  if not isinstance(group, (pd.Series, pd.Categorical)) else group)
+    names, remap = np.unique(np.array([str(u) for u in uniques], dtype=object), return_inverse=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    out = np.where(codes >= 0, remap.astype(np.int64)[np.maximum(codes, 0)], -1) if len(remap) else codes
+    return out, [str(n) for n in names]
+
+
 def frame_columns(values: tuple[Any, ...], columns: Mapping[str, str | None]) -> tuple[Any, ...]:
     """The estimator's arrays, given as arrays or as a DataFrame (first argument) and column names.
 
