@@ -59,7 +59,7 @@ def aeq_times(time: np.ndarray) -> np.ndarray:
     mean size, become the first of their run. R applies it in ``survfit`` and
     ``coxph`` (``timefix = TRUE``); both estimators here call this function.
     """
-    y = _distinct(time[np.isfinite(time)])
+    y = distinct_values(time[np.isfinite(time)])
     if len(y) < 2:
         return time
     gap = np.diff(y)
@@ -94,7 +94,7 @@ def _whole_numbers(values: np.ndarray) -> np.ndarray | None:
     return whole if (whole == values).all() else None
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
+def distinct_values(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted (``np.unique``), by counting or hashing rather than sorting them all."""
     whole = _whole_numbers(values)
     if whole is not None:
@@ -110,7 +110,7 @@ def stable_order(values: np.ndarray) -> np.ndarray:
     16-bit keys by radix, several times faster than comparing doubles.
     """
     values = np.asarray(values, dtype=float)
-    if len(values) > 1000 and len(_distinct(values)) < 2**16:
+    if len(values) > 1000 and len(distinct_values(values)) < 2**16:
         codes, _ = time_codes(values)
         return np.argsort(codes.astype(np.uint16), kind="stable")
     return np.argsort(values, kind="stable")
