@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from analysis.stats._survival_data import stable_order, time_codes
+from analysis.stats._survival_data import sort_order, time_codes
 
 
 def concordance_counts(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> dict[str, float]:
@@ -28,79 +28,78 @@ def concordance_counts(time: np.ndarray, event: np.ndarray, risk: np.ndarray) ->
     codes, _ = time_codes(time)
     # Key of "later than": at one time the censored (2t + 1) outlive the deaths (2t).
     key = 2 * codes + ~event
-    by_risk = stable_order(risk)
-    less, tied_x, tied_xy, pairs_y = _count_pairs(by_risk, risk, key, event, 2 * (int(codes.max(initial=0)) + 1))
+    by_risk = sort_order(risk)
+    n_keys = 2 * (int(codes.max(initial=0)) + 1)
+    # In order of risk, gathered once: the compiled pass then reads memory in sequence.
+    less, tied_x, tied_xy, pairs_y = _count_pairs(risk[by_risk], key[by_risk], event[by_risk], n_keys)
     # Comparable pairs of a death: everyone with a larger key.
-    larger = len(key) - np.cumsum(np.bincount(key, minlength=2 * (int(codes.max(initial=0)) + 1)))
+    larger = len(key) - np.cumsum(np.bincount(key, minlength=n_keys))
     total = float(larger[key[event]].sum())
     return {"concordant": float(less), "discordant": total - less - tied_x, "tied_x": float(tied_x),
             "tied_y": float(pairs_y - tied_xy), "tied_xy": float(tied_xy)}
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_pairs(by_risk, risk, key, event, n_keys):  # pragma: no cover - compiled
+def _count_pairs(risk, key, event, n_keys):  # pragma: no cover - compiled
     """In order of increasing risk, per run of equal scores: a death's later patients already seen have
     a smaller score (concordant); those of its own run an equal one (tied_x, tied_xy for same-time deaths)."""
     tree = np.zeros(n_keys + 1, np.int64)  # Fenwick tree: counts of the keys seen so far
     same_time = np.zeros(n_keys, np.int64)
-    seen = 0
     less = 0
     tied_x = 0
     tied_xy = 0
-    pairs_y = 0
     start = 0
-    n = len(by_risk)
+    n = len(risk)
     while start < n:
         stop = start + 1
-        while stop < n and risk[by_risk[stop]] == risk[by_risk[start]]:
+        while stop < n and risk[stop] == risk[start]:
             stop += 1
-        run = by_risk[start:stop]
-        later = _later_deaths(tree, run, key, event, seen)  # deaths against the smaller scores
+        later = _later_deaths(tree, key, event, start, stop, start)  # deaths against the smaller scores
         less += later
-        seen += _insert(tree, run, key)
-        tied_x += _later_deaths(tree, run, key, event, seen) - later  # ... and against the smaller or equal
-        tied_xy += _same_time_deaths(same_time, run, key, event)
+        _insert(tree, key, start, stop)
+        if stop - start > 1:  # ... and against the equal ones (a patient is never later than itself)
+            tied_x += _later_deaths(tree, key, event, start, stop, stop) - later
+            tied_xy += _same_time_deaths(same_time, key, event, start, stop)
         start = stop
-    deaths = np.bincount(key[event], minlength=n_keys)
-    for d in deaths:
+    pairs_y = 0
+    for d in np.bincount(key[event], minlength=n_keys):
         pairs_y += d * (d - 1) // 2
     return less, tied_x, tied_xy, pairs_y
 
 
-@numba.njit(cache=True, nogil=True)
-def _later_deaths(tree, run, key, event, seen):  # pragma: no cover - compiled
-    """Σ over the deaths of ``run`` of the patients seen so far with a larger key (later)."""
+@numba.njit(cache=True, nogil=True, inline="always")
+def _later_deaths(tree, key, event, start, stop, seen):  # pragma: no cover - compiled
+    """Σ over the deaths in [start, stop) of the ``seen`` patients in the tree with a larger key (later)."""
     total = 0
-    for i in run:
+    for i in range(start, stop):
         if event[i]:
             total += seen - _prefix(tree, key[i])
     return total
 
 
-@numba.njit(cache=True, nogil=True)
-def _insert(tree, run, key):  # pragma: no cover - compiled
-    for i in run:
+@numba.njit(cache=True, nogil=True, inline="always")
+def _insert(tree, key, start, stop):  # pragma: no cover - compiled
+    for i in range(start, stop):
         j = key[i] + 1
         while j < len(tree):
             tree[j] += 1
             j += j & -j
-    return len(run)
 
 
 @numba.njit(cache=True, nogil=True)
-def _same_time_deaths(same_time, run, key, event):  # pragma: no cover - compiled
-    """Pairs of deaths of ``run`` (equal scores) at the same time."""
+def _same_time_deaths(same_time, key, event, start, stop):  # pragma: no cover - compiled
+    """Pairs of deaths in [start, stop) (equal scores) at the same time."""
     pairs = 0
-    for i in run:
+    for i in range(start, stop):
         if event[i]:
             pairs += same_time[key[i]]
             same_time[key[i]] += 1
-    for i in run:
+    for i in range(start, stop):
         same_time[key[i]] = 0
     return pairs
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _prefix(tree, key):  # pragma: no cover - compiled
     """Keys seen so far that are ≤ ``key``."""
     total = 0
