@@ -110,7 +110,7 @@ def stable_order(values: np.ndarray) -> np.ndarray:
     16-bit keys by radix, several times faster than comparing doubles.
     """
     values = np.asarray(values, dtype=float)
-    if _few_distinct(values):
+    if _tied(values) and len(distinct_values(values)) < 2**16:
         codes, _ = time_codes(values)
         return np.argsort(codes.astype(np.uint16), kind="stable")
     return np.argsort(values, kind="stable")
@@ -120,15 +120,15 @@ def sort_order(values: np.ndarray) -> np.ndarray:
     """An order that sorts ``values``, ties in any order: by radix when they are few (as
     :func:`stable_order`), else numpy's fastest (unstable) sort."""
     values = np.asarray(values, dtype=float)
-    return stable_order(values) if _few_distinct(values) else np.argsort(values)
+    return stable_order(values) if _tied(values) else np.argsort(values)
 
 
-def _few_distinct(values: np.ndarray) -> bool:
-    """Fewer than 2¹⁶ distinct values among more than 1000 (a sample decides quickly when there are many)."""
+def _tied(values: np.ndarray) -> bool:
+    """Whether more than 1000 values look tied: a sample of nearly all distinct values says they are continuous."""
     if len(values) <= 1000:
         return False
     sample = values[:: max(1, len(values) // 5000)]
-    return len(pd.unique(sample)) < 0.5 * len(sample) and len(distinct_values(values)) < 2**16
+    return len(pd.unique(sample)) < 0.9 * len(sample)
 
 
 def group_codes(group: Any) -> tuple[np.ndarray, list[str]]:
