@@ -78,10 +78,10 @@ class GroupedRiskSets:
     def build(cls, time_code: np.ndarray, n_times: int, event: np.ndarray, pattern: np.ndarray,
               n_patterns: int) -> GroupedRiskSets:
         """From each patient's time code (index among the ``n_times`` sorted distinct times) and pattern."""
-        cell = time_code * n_patterns + pattern
-        shape = (n_times, n_patterns)
-        total = np.bincount(cell, minlength=n_times * n_patterns).reshape(shape)
-        dead = np.bincount(cell[event == 1], minlength=n_times * n_patterns).reshape(shape)
+        cell = (time_code * n_patterns + pattern) * 2 + (event == 1)  # one count of (time, pattern, died)
+        counts = np.bincount(cell, minlength=n_times * n_patterns * 2).reshape(n_times, n_patterns, 2)
+        dead = counts[:, :, 1]
+        total = counts[:, :, 0] + dead
         rows = np.flatnonzero(dead.any(axis=1))
         per_time = dead[rows].sum(axis=1)
         death_group = np.repeat(np.arange(len(rows)), per_time)

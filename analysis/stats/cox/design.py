@@ -142,7 +142,7 @@ def build_design(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> Design
         if s.column not in cohort.columns:
             raise DesignError(f"there is no column {s.column!r} in the cohort")
     # Categorical covariates are coded once over all rows (missing: code -1), then restricted to the kept rows.
-    coded = {s.column: pd.factorize(cohort[s.column], sort=True) for s in specs if s.categorical}
+    coded = {s.column: _factor_codes(cohort[s.column]) for s in specs if s.categorical}
     kept = np.ones(len(cohort), dtype=bool)
     for s in specs:
         kept &= coded[s.column][0] >= 0 if s.categorical else cohort[s.column].notna().to_numpy()
@@ -169,6 +169,18 @@ def build_design(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> Design
     terms = pd.DataFrame(term_rows, columns=["term", "covariate", "level", "kind", "unit"])
     levels = pd.DataFrame(level_rows, columns=["covariate", "level", "term", "is_reference", "n"])
     return Design(matrix, terms, levels, kept, specs, tuple(notes))
+
+
+def _factor_codes(values: pd.Series) -> tuple[np.ndarray, object]:
+    """Sorted factor codes (missing: -1) and the levels, as ``pd.factorize(values, sort=True)``.
+
+    A pandas categorical already holds them (its categories in their order):
+    a million patients are then not hashed again for every model.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype) and not values.cat.ordered \
+            and values.cat.categories.is_monotonic_increasing:
+        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
+    return pd.factorize(values, sort=True)
 
 
 def _categorical_columns(s: CovariateSpec, x: pd.Series, codes: np.ndarray, uniques, notes: list[str]):

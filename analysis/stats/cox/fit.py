@@ -268,14 +268,15 @@ def _pack_bits(x):  # pragma: no cover - compiled
     """Row j's 0/1 values as the bits of one integer; False when a value is neither 0 nor 1."""
     n, p = x.shape
     bits = np.zeros(n, np.int64)
-    for k in range(p):
-        for j in range(n):
+    ok = True
+    for j in range(n):
+        b = 0
+        for k in range(p):
             v = x[j, k]
-            if v == 1.0:
-                bits[j] |= 1 << k
-            elif v != 0.0:
-                return bits, False
-    return bits, True
+            b |= (v == 1.0) << k
+            ok &= (v == 0.0) | (v == 1.0)
+        bits[j] = b
+    return bits, ok
 
 
 def chi2_sf(statistic: float, df: int) -> float:
