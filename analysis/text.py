@@ -111,10 +111,19 @@ def months_text(months: float) -> str:
 
 
 def median_text(median: float, lower: float, upper: float) -> str:
-    """``"14.2 (8.1–30.5)"``; an unreached median or upper limit is ``"not reached"``, a missing lower limit ``–``."""
+    """``"14.2 (8.1–30.5)"``, ``"14.2 (8.1 to not reached)"``; ``"not reached"`` for an unreached median.
+
+    A missing lower limit is said in words: ``"14.2 (lower limit not estimable, upper 30.5)"``, and
+    ``"14.2 (CI limits not reached)"`` when the confidence band never crosses 50 % (never a dash run into a word).
+    """
     if not _finite(median):
         return "not reached"
-    return f"{median:.1f} ({DASH if not _finite(lower) else f'{lower:.1f}'}–{months_text(upper)})"
+    if not _finite(lower):
+        return f"{median:.1f} (lower limit not estimable, upper {upper:.1f})" if _finite(upper) else (
+            f"{median:.1f} (CI limits not reached)")
+    if not _finite(upper):
+        return f"{median:.1f} ({lower:.1f} to not reached)"
+    return f"{median:.1f} ({lower:.1f}–{upper:.1f})"
 
 
 def landmark_label(months: float) -> str:
@@ -144,6 +153,82 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     """``count(1, "event")`` → ``"1 event"``, ``count(12, "event")`` → ``"12 events"``."""
     word = singular if n == 1 else (plural or f"{singular}s")
     return f"{n} {word}"
+
+
+def masked_count(n: int | float, threshold: int | None) -> str:
+    """A count as shown under disclosure control: ``"<5"`` below ``threshold``, else the number.
+
+    Zero is shown as it is (no patient is identified by an empty cell); ``threshold`` None or 0 shows every count.
+    """
+    if not _finite(n):
+        return DASH
+    n = int(n)
+    return f"<{threshold}" if threshold and 0 < n < threshold else str(n)
+
+
+def disclosure_rule(threshold: int | None) -> str:
+    """The rule in words, for the page and every export."""
+    if not threshold:
+        return "Disclosure control is off: every count is shown."
+    return (f"Disclosure control: counts from 1 to {threshold - 1} are shown as “<{threshold}” in tables, "
+            "numbers at risk, legends, hover labels and every export; censoring marks carry no hover.")
+
+
+# Counts inside formatted cells: "12 (16 %)" (Table 1, the percent would give the count away too),
+# "30 at risk", "n = 12", "12 events".
+_COUNT_PATTERNS = (
+    (re.compile(r"^(\d+) \([^)]*\)$"), ""),
+    (re.compile(r"(\d+)(?= at risk)"), None),
+    (re.compile(r"(?<=n = )(\d+)"), None),
+    (re.compile(r"(\d+) events?\b"), " events"),
+    (re.compile(r"(\d+)(?= / \d+$)"), None),  # "75 / 35": patients / events (the first ...
+    (re.compile(r"(?<= / )(\d+)$"), None),  # ... and the second)
+)
+#: Column headings that hold counts of patients or events.
+COUNT_COLUMNS = frozenset({"n", "events", "at risk", "observed", "n at risk", "patients", "deaths", "relapses",
+                           "count", "n_at_risk", "n_event", "n_censor", "n_risk"})
+
+
+def mask_counts_in_text(text: str, threshold: int | None) -> str:
+    """``text`` with every count it holds (see the patterns above) shown by :func:`masked_count`."""
+    if not threshold:
+        return text
+    for pattern, tail in _COUNT_PATTERNS:
+        def hide(m: re.Match, tail: str | None = tail) -> str:
+            n = int(m.group(1))
+            if not 0 < n < threshold:
+                return m.group(0)
+            return masked_count(n, threshold) + (tail or "")
+        text = pattern.sub(hide, text)
+    return text
+
+
+def mask_small_counts(frame: Any, threshold: int | None) -> Any:
+    """A copy of a table with small counts hidden (:func:`masked_count`): whole-number columns whose heading
+    names a count, and counts written inside text cells. ``threshold`` None or 0 returns the table unchanged."""
+    if not threshold:
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if str(column).strip().lower() in COUNT_COLUMNS and values.dtype.kind in "iuf":
+            out[column] = values.map(lambda v: masked_count(v, threshold))
+        elif values.dtype == object or str(values.dtype) == "string":
+            out[column] = values.map(lambda v: mask_counts_in_text(v, threshold) if isinstance(v, str) else v)
+    return out
+
+
+def wrap_label(text: str, width: int) -> str:
+    """A label broken into lines of at most ``width`` characters at spaces (``<br>`` between), for figures."""
+    words, lines, line = str(text).split(" "), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "<br>".join(lines)
 
 
 def group_text(group: str) -> str:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 #: The sections, in the order the README shows them.
-SECTIONS = ("bench_pages", "bench_stats", "bench_scale", "bench_browser")
+SECTIONS = ("bench_pages", "bench_stats", "bench_scale", "bench_browser", "bench_prediction", "bench_reports")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from analysis.ingest.template import data_dictionary, template_csv
 from ui.mapping_form import base_mapping, mapping_widgets
 from ui.state import get_view
 from ui.upload import BASE, CHECKED, MESSAGE, RAW, ROUND, checked_upload, read_upload, remove_data, validation_section
+from ui.view_options import disclosure_settings
 
 DICTIONARY_MD = DATA_DIR / "data_dictionary.md"
 
@@ -57,6 +58,7 @@ message = st.session_state.pop(MESSAGE, None)
 if message:
     getattr(st, message[0])(message[1])
 _active_source()
+disclosure_settings(get_view())
 _downloads()
 
 st.subheader("1 · Upload")

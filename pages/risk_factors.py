@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import streamlit as st
 
 from analysis.analyses.risk_factors import analyse_risk_factors, subgroup_effects, subgroup_factors
-from analysis.cohort.model import ENDPOINT_NAMES, label
+from analysis.cohort.model import ENDPOINT_NAMES, label, levels
 from analysis.cohort.published import published_hazard_ratios
-from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table
+from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table, term_text
+from analysis.reports.methods import cox_method
 from analysis.stats.cox.design import DesignError
+from analysis.stats.cox.fit import CoxModel
+from analysis.text import count
 from ui.cache import published_targets, session_memo
 from ui.controls import stop_if_empty
-from ui.figures import show_figure
+from ui.figures import figure_caption, show_figure, show_table
 from ui.links import persist
 from ui.model_controls import covariate_control, covariate_specs, endpoint_control
 from ui.state import get_view
+from ui.view_options import min_count, page_controls
 
 view = get_view()
 st.title("Risk factors")
@@ -26,12 +32,13 @@ st.caption(
 stop_if_empty(view)
 
 # ------------------------------------------------------------------ model controls
-top = st.columns([1, 3])
+controls = page_controls("risk_factors")
+top = controls.columns([1, 3])
 with top[0]:
     ep = endpoint_control(view, "risk_factors")
 with top[1]:
     chosen = covariate_control(view, "risk_factors", ep)
-with st.expander("Reference levels, numeric covariates, penalty", expanded=False):
+with controls.expander("Reference levels, numeric covariates, penalty", expanded=False):
     specs = covariate_specs(view, "risk_factors", chosen)
     persist("risk_factors.firth", False)
     firth = st.checkbox("Firth-penalized fit", key="risk_factors.firth",
@@ -54,7 +61,7 @@ else:
         st.warning(warning)
     if result.needs_penalty and not firth:
         st.info("Tick **Firth-penalized fit** under the options for finite estimates.")
-    models = {"Multivariable": model}
+    models: dict[str, CoxModel | dict[str, CoxModel]] = {"Multivariable": model}
     if show_uni:
         models["Univariable"] = result.univariable
     table = forest_table(models, order=chosen)
@@ -66,22 +73,23 @@ else:
             st.caption("Open red diamonds: the paper's multivariable hazard ratios (whole cohort).")
     penalty = ", Firth-penalized" if model.penalty else ""
     fig = forest_figure(table, title=f"{ENDPOINT_NAMES[ep]}: Cox model{penalty}", published=markers,
-                        subtitle=f"n = {model.n} patients, {model.events} events")
-    show_figure(fig, key="risk_forest")
+                        subtitle=f"n = {model.n} patients, {count(model.events, 'event')}", min_count=min_count(view))
+    caption = figure_caption(view, cox_method(ep, "firth" if firth else None))
+    show_figure(fig, key="risk_forest", caption=caption)
 
     # Full width, one under the other: the plain-language columns need the room.
     st.subheader("Model statistics")
-    st.dataframe(result.statistics(), hide_index=True, width="stretch")
+    show_table(result.statistics(), "risk_statistics", view, caption)
     st.subheader("Proportional hazards")
     if result.proportional_hazards is None:
         st.info("Not tested: the model did not give finite estimates.")
     else:
         ph = result.proportional_hazards.table.assign(covariate=lambda d: d["covariate"].map(
             lambda c: "Global" if c == "GLOBAL" else label(c)))
-        st.dataframe(ph.rename(columns={"covariate": "Covariate", "chisq": "χ²", "verdict": "Verdict"}),
-                     hide_index=True, width="stretch",
-                     column_config={"p": st.column_config.NumberColumn(format="%.3f"),
-                                    "χ²": st.column_config.NumberColumn(format="%.2f")})
+        show_table(ph.rename(columns={"covariate": "Covariate", "chisq": "χ²", "verdict": "Verdict"}),
+                   "risk_ph", view, caption.with_method("Grambsch-Therneau score test (R cox.zph)"),
+                   column_config={"p": st.column_config.NumberColumn(format="%.3f"),
+                                  "χ²": st.column_config.NumberColumn(format="%.2f")})
         st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
 
 for column, problem in result.univariable_problems.items():
@@ -93,7 +101,7 @@ binary = subgroup_factors(view.cohort, specs)
 if not binary:
     st.info("Add a two-level factor (or a numeric covariate cut at a value) to see its effect within subgroups.")
 else:
-    sub_cols = st.columns([1, 2])
+    sub_cols = page_controls("risk_factors_subgroups").columns([1, 2])
     with sub_cols[0]:
         persist("risk_factors.subgroup", "atg" if "atg" in binary else binary[0], binary)
         factor = st.selectbox("Effect of", binary, key="risk_factors.subgroup", format_func=label)
@@ -110,10 +118,12 @@ else:
         except (DesignError, ValueError) as err:
             st.warning(str(err))
         else:
-            sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effects.term} "
+            effect = term_text(effects.term, levels(view.cohort, factor))
+            sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effect} "
                                     "within subgroups", subtitle="each subgroup fitted alone; interaction p from "
-                                    "a likelihood-ratio test of factor × subgroup")
-            show_figure(sub_fig, key="risk_subgroups")
+                                    "a likelihood-ratio test of factor × subgroup", min_count=min_count(view))
+            show_figure(sub_fig, key="risk_subgroups", caption=figure_caption(
+                view, f"{cox_method(ep)} per subgroup; likelihood-ratio test of the interaction"))
             for row in effects.interaction.itertuples(index=False):
                 if row.note:
-                    st.caption(f"{label(row.by)}: {row.note}")
+                    st.caption(f"{label(cast(str, row.by))}: {cast(str, row.note)}")

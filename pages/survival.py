@@ -16,14 +16,15 @@ from analysis.analyses.survival import (
     months_text,
 )
 from analysis.cohort.model import ENDPOINT_NAMES, has_overall_survival
-from analysis.cohort.published import published_km_labels, published_n, published_survival
-from analysis.figures.curves import ReferenceMarker, curve_figure, kaplan_meier_curve
+from analysis.figures.curves import curve_figure, kaplan_meier_curve
+from analysis.reports.methods import km_method
 from analysis.stats.kaplan_meier import CONF_TYPES, SurvivalDataError
-from ui.cache import published_targets, session_memo
+from ui.cache import session_memo
 from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
-from ui.figures import show_figure
+from ui.figures import figure_caption, published_references, show_figure, show_table
 from ui.links import persist
 from ui.state import get_view
+from ui.view_options import min_count, page_controls
 
 UNITS = ["months", "years"]
 WEIGHTS = {"logrank": (0.0, 0.0), "fh10": (1.0, 0.0), "fh01": (0.0, 1.0), "fh11": (1.0, 1.0)}
@@ -46,7 +47,8 @@ stop_if_empty(view)
 
 # ------------------------------------------------------------------ controls
 endpoints = ["os", "rfs"] if has_overall_survival(view.full) else ["rfs"]
-top = st.columns([1, 2, 2])
+controls = page_controls("survival")
+top = controls.columns([1, 2, 2])
 with top[0]:
     persist("survival.endpoint", endpoints[0], endpoints)
     ep_name = st.radio("Endpoint", endpoints, key="survival.endpoint", horizontal=True,
@@ -57,14 +59,14 @@ with top[2]:
     times = landmark_control("survival.times", "Landmarks (months)",
                              help="Survival with 95 % CI and number at risk at these times after HSCT2.")
 
-with st.expander("Figure and test options", expanded=False):
+with controls.expander("Figure and test options", expanded=False):
     col1, col2, col3 = st.columns(3)
     with col1:
         persist("survival.unit", "months", UNITS)
         unit = st.radio("Time axis in", UNITS, key="survival.unit", horizontal=True)
         persist("survival.ci", "log-log", list(CONF_TYPES))
         conf_type = st.selectbox("Confidence interval scale", list(CONF_TYPES), key="survival.ci",
-                                 format_func=CI_LABELS.get)
+                                 format_func=lambda c: CI_LABELS[c])
     with col2:
         persist("survival.band", True)
         ci_band = st.checkbox("Show confidence bands", key="survival.band")
@@ -75,7 +77,8 @@ with st.expander("Figure and test options", expanded=False):
                                      max_value=100, step=1, key="survival.fade")
     with col3:
         persist("survival.test", "logrank", list(WEIGHTS))
-        weights = st.selectbox("Test weights", list(WEIGHTS), key="survival.test", format_func=WEIGHT_LABELS.get,
+        weights = st.selectbox("Test weights", list(WEIGHTS), key="survival.test",
+                               format_func=lambda w: WEIGHT_LABELS[w],
                                help="Fleming-Harrington G(p, q): weights S(t−)^p (1 − S(t−))^q of the "
                                     "pooled Kaplan-Meier. FH(0, 0) is the log-rank test, FH(1, 0) R's "
                                     "survdiff(rho = 1).")
@@ -104,41 +107,39 @@ if not result.curves:
     st.stop()
 
 # ------------------------------------------------------------------ figure
-references = None
-if view.is_unfiltered_demo and comparison.by != SAVED:
-    targets = published_targets()
-    published, labels = published_survival(targets).get(ep_name, {}), published_km_labels(targets).get(ep_name, {})
-    references = [ReferenceMarker(t, v, labels[t]) for t, v in sorted(published.items())]
+references, references_note = published_references(view, comparison.by, ep_name)
 title = ENDPOINT_NAMES[ep_name] + ("" if comparison.by is None else f" by {comparison.label.lower()}")
 fig = curve_figure(
     [kaplan_meier_curve(km, group_text(km.label)) for km in result.curves], y_title=ENDPOINT_NAMES[ep_name],
     title=title, subtitle=figure_subtitle(result), time_unit=unit, ci_band=ci_band,
     cumulative_events=cumulative_events, fade_below=int(fade_below) or None, reference_markers=references,
     reference_label="Published (Momm et al.), all patients", legend_title=comparison.label if comparison.by else None,
+    min_count=min_count(view),
 )
-show_figure(fig, key="survival_figure")
-if references:
-    marks = [r.label for r in references]
-    marks_text = " and ".join([", ".join(marks[:-1]), marks[-1]]) if len(marks) > 1 else marks[0]
-    st.caption(f"Open diamonds: the paper's published estimates for all {published_n(targets)} patients "
-               f"at {marks_text}.")
+test_name = result.test.method if result.test is not None else None
+method = km_method(conf_type, test_name, trend=result.trend is not None)
+caption = figure_caption(view, method, saved=comparison.by == SAVED)
+show_figure(fig, key="survival_figure", caption=caption)
+if references_note:
+    st.caption(references_note)
 if result.note:
     st.warning(result.note)
 
 # ------------------------------------------------------------------ tables
 left, right = st.columns(2)
 with left:
-    st.markdown("**Median survival** (months, 95 % CI as R `quantile.survfit`)")
-    st.dataframe(format_median_table(result), hide_index=True, width="stretch")
+    st.markdown(f"**Median {ENDPOINT_NAMES[ep_name].lower()}** (months, 95 % CI as R `quantile.survfit`)")
+    show_table(format_median_table(result), "survival_medians", view, caption.with_method(
+        f"median {ENDPOINT_NAMES[ep_name].lower()}, 95 % CI as R quantile.survfit"))
     st.caption(f"Median follow-up by reverse Kaplan-Meier (censoring as the event): "
                f"{months_text(result.followup_median)} months overall.")
 with right:
     st.markdown("**At the landmarks** (survival with 95 % CI, number at risk)")
-    st.dataframe(format_landmark_table(result, times), hide_index=True, width="stretch")
+    show_table(format_landmark_table(result, times), "survival_landmarks", view, caption)
 
 if result.test is not None:
     st.markdown(f"**{result.test.method} test**: {chi2_text(result.test)}")
-    st.dataframe(format_test_table(result.test), hide_index=True, width="stretch")
+    show_table(format_test_table(result.test), "survival_test", view, caption)
     if weights != "logrank":
         st.caption("Observed and expected are weighted sums, as R `survdiff(rho = )` reports them.")
 if result.trend is not None:
@@ -147,4 +148,4 @@ elif result.trend_note:
     st.caption(result.trend_note)
 if result.pairwise is not None:
     st.markdown("**Pairwise comparisons** (Holm-adjusted p)")
-    st.dataframe(format_pairwise_table(result.pairwise), hide_index=True, width="stretch")
+    show_table(format_pairwise_table(result.pairwise), "survival_pairwise", view, caption)

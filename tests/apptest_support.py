@@ -43,3 +43,10 @@ def open_app(page: str | None = None, query: dict[str, str | list[str]] | None =
         at.switch_page(f"pages/{page}.py")
     at.run()
     return at
+
+
+def empty_cohort_query(cohort) -> dict[str, str]:
+    """A share-link age filter that no patient of ``cohort`` passes (a half-year slot nobody's age falls in)."""
+    ages = set(cohort["age_years"].round(1))
+    slot = next(k / 2 for k in range(2, 60) if k / 2 not in ages)
+    return {"age": f"{slot:g}-{slot:g}"}

@@ -134,11 +134,12 @@ def test_firth_control(at):
 
 def test_subgroup_controls(at):
     sub = _figures(at)["subgroups"]
-    assert "atg=yes" in sub["layout"]["title"]["text"]
+    assert "Hazard ratio of ATG: yes vs no within subgroups" in sub["layout"]["title"]["text"]
     at.selectbox(key="risk_factors.subgroup").set_value("sex").run()
     assert not at.exception
     sub = _figures(at)["subgroups"]
-    assert "sex=male" in sub["layout"]["title"]["text"]
+    assert "Sex: male vs female" in sub["layout"]["title"]["text"]
+    assert "=" not in sub["layout"]["title"]["text"].split("<br>")[0]  # no code names
     at.multiselect(key="risk_factors.subgroup_by").set_value(["lineage"]).run()
     texts = _annotations(_figures(at)["subgroups"])
     assert any(t.startswith("<b>Lineage  (interaction p =") for t in texts)

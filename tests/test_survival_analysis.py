@@ -227,7 +227,9 @@ def test_only_survival_endpoints(demo_cohort):
 def test_cell_texts():
     assert months_text(float("nan")) == "not reached" and months_text(12.345) == "12.3"
     assert median_text(float("nan"), 1.0, 2.0) == "not reached"
-    assert median_text(14.24, float("nan"), float("nan")) == "14.2 (––not reached)"
+    assert median_text(14.24, float("nan"), float("nan")) == "14.2 (CI limits not reached)"
+    assert median_text(14.24, 8.0, float("nan")) == "14.2 (8.0 to not reached)"
+    assert median_text(14.24, float("nan"), 30.5) == "14.2 (lower limit not estimable, upper 30.5)"
     assert median_text(14.24, 8.05, 30.51) == "14.2 (8.1–30.5)"
     assert survival_text(float("nan"), 0.1, 0.2) == "beyond follow-up"
     assert survival_text(1.0, float("nan"), float("nan")) == "100.0 %"

@@ -8,6 +8,7 @@ import pytest
 
 from analysis.text import (
     count,
+    disclosure_rule,
     escape_markdown,
     formula_safe,
     formula_safe_frame,
@@ -15,11 +16,14 @@ from analysis.text import (
     hazard_ratio_text,
     jsonable,
     landmark_label,
+    mask_small_counts,
+    masked_count,
     p_cell,
     p_compact,
     p_value,
     percent,
     survival_text,
+    wrap_label,
 )
 
 
@@ -65,3 +69,32 @@ def test_formula_safe_frame_keeps_numbers_and_neutralises_text_and_names():
     assert list(safe.columns) == ["'=name", "n"]
     assert safe["'=name"].tolist() == ["'=cmd|' /C calc'!A0", "ok"] and safe["n"].tolist() == [-1.5, 2.0]
     assert frame.columns[0] == "=name"  # the input is not changed
+
+
+# ------------------------------------------------------------------ disclosure control and labels
+
+
+def test_masked_count_hides_counts_below_the_threshold_but_not_zero():
+    assert [masked_count(n, 5) for n in (0, 1, 4, 5, 30)] == ["0", "<5", "<5", "5", "30"]
+    assert masked_count(3, None) == "3" and masked_count(3, 0) == "3" and masked_count(float("nan"), 5) == "–"
+
+
+def test_mask_small_counts_reaches_count_columns_and_counts_in_text():
+    table = pd.DataFrame({"Group": ["n = 3 patients", "B"], "n": [3, 40], "Events": [0, 12],
+                          "1 year": ["57.5 % (44.3–68.7) · 3 at risk", "50.0 % (30.0–70.0) · 12 at risk"],
+                          "All (n = 75)": ["2 (3 %)", "44 (59 %)"], "HR": [1.5, 2.5]})
+    out = mask_small_counts(table, 5)
+    assert out["n"].tolist() == ["<5", "40"] and out["Events"].tolist() == ["0", "12"]
+    assert out["1 year"].tolist() == ["57.5 % (44.3–68.7) · <5 at risk", "50.0 % (30.0–70.0) · 12 at risk"]
+    assert out["All (n = 75)"].tolist() == ["<5", "44 (59 %)"]  # the percent would give the count away
+    assert out["Group"].tolist() == ["n = <5 patients", "B"] and out["HR"].tolist() == [1.5, 2.5]
+    assert mask_small_counts(table, None) is table
+    assert mask_small_counts(pd.DataFrame({"Value": ["75 / 3", "3 / 2", "p = 0.3", "12.5 (8.3–23.9)"]}),
+                             5)["Value"].tolist() == ["75 / <5", "<5 / <5", "p = 0.3", "12.5 (8.3–23.9)"]
+
+
+def test_disclosure_rule_and_wrapped_labels():
+    assert disclosure_rule(5).startswith("Disclosure control: counts from 1 to 4 are shown as “<5”")
+    assert disclosure_rule(None) == "Disclosure control is off: every count is shown."
+    assert wrap_label("Published (Momm et al.), all patients", 30) == "Published (Momm et al.), all<br>patients"
+    assert wrap_label("short", 30) == "short"

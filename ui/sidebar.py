@@ -11,6 +11,8 @@ Widget keys (for ``AppTest``):
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -49,7 +51,9 @@ def options(full: pd.DataFrame) -> FilterOptions:
     return st.session_state["_filter_options"]
 
 
-def _narrower(chosen, bounds) -> bool:
+def _narrower(chosen: tuple[float, float] | None,
+              bounds: tuple[float, float] | None) -> TypeGuard[tuple[float, float]]:
+    """Whether a range was chosen and it is narrower than ``bounds``."""
     return bool(chosen and bounds and (chosen[0] > bounds[0] or chosen[1] < bounds[1]))
 
 
@@ -84,10 +88,10 @@ def _widget_state_for(opts: FilterOptions, flt: CohortFilter) -> dict[str, objec
     return state
 
 
-def read_link_once(full: pd.DataFrame, opts: FilterOptions) -> None:
-    """On a session's first run (and after the data change) the link sets the filters."""
+def read_link_once(full: pd.DataFrame, opts: FilterOptions) -> bool:
+    """On a session's first run (and after the data change) the link sets the filters; True when it did."""
     if st.session_state.get(_LINK_READ) == data_generation():
-        return
+        return False
     st.session_state[_LINK_READ] = data_generation()
     params = {k: st.query_params.get_all(k) for k in st.query_params if "." not in k}
     parsed = from_query_params(params, full)
@@ -97,13 +101,16 @@ def read_link_once(full: pd.DataFrame, opts: FilterOptions) -> None:
         add_notice("Share link: ignored the age range, these data have no age column.")
     st.session_state.update(_widget_state_for(opts, parsed.filters))
     st.session_state[_SAVED] = list(parsed.saved)
+    return True
 
 
-def write_link(flt: CohortFilter, saved: list[SavedCohort], page_path: str) -> None:
-    """Put the filters and saved cohorts in the URL; keep the current page's own controls."""
+def write_link(flt: CohortFilter, saved: list[SavedCohort], page_path: str,
+               extra: dict[str, list[str]] | None = None) -> None:
+    """Put the filters and saved cohorts in the URL; keep the current page's own controls and ``extra`` keys."""
     wanted: dict[str, list[str]] = {
         k: [v] if isinstance(v, str) else v for k, v in to_query_params(flt, saved).items()
     }
+    wanted.update(extra or {})
     for key in st.query_params:
         if key.startswith(f"{page_path}."):
             wanted[key] = st.query_params.get_all(key)

@@ -11,10 +11,12 @@ in a cache shared between users, never on disk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from analysis.cohort.filters import CohortFilter, SavedCohort
 
@@ -77,7 +79,7 @@ def get_view() -> View:
         _hand_over_to_frame()
 
 
-def _hand_over_to_frame() -> None:
+def _hand_over_to_frame() -> NoReturn:
     """Rerun through ``dashboard.py`` when a page was started without its frame.
 
     On a fresh server, a share link that opens a page directly (``/survival?...``)
@@ -92,6 +94,18 @@ def _hand_over_to_frame() -> None:
     st.session_state["_handed_over"] = True
     PagesManager.uses_pages_directory = False
     st.rerun()
+
+
+def serve_default_page_by_name(url_path: str) -> None:
+    """Let ``/<url_path>`` (e.g. ``/overview``) open the default page. Call before ``st.navigation``.
+
+    Streamlit serves the default page at ``/`` only and answers its own path with "Page not found";
+    a link that names the default page is asking for it, so it is resolved as the default.
+    """
+    ctx = get_script_run_ctx()
+    manager = ctx.pages_manager if ctx is not None else None
+    if manager is not None and manager.intended_page_name == url_path and not manager.intended_page_script_hash:
+        manager.set_script_intent("", "")
 
 
 def set_view(view: View) -> None:

@@ -23,6 +23,7 @@ how far they are from the paper.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -147,7 +148,8 @@ def _cox_rows(cohort: pd.DataFrame, targets: dict) -> list[dict]:
 def _row(key: str, quantity: str, value: float, target: float, unit: str, tolerance: dict,
          target_text: str | None = None) -> dict:
     """One report row; ``passed`` applies the tolerance rule of the targets file."""
-    rule, amount = tolerance["rule"], tolerance.get("value")
+    rule = tolerance["rule"]
+    amount: Any = tolerance.get("value")  # the rule's number, as in the targets file; absent for "exact"
     value, target = float(value), float(target)
     if rule == "absolute":
         lower, upper = target - amount, target + amount

@@ -47,8 +47,11 @@ def headline_table(cohort: pd.DataFrame, *, published: bool = False,
     follow-up. With ``published`` the paper's values are added as a row per endpoint,
     from ``targets`` (:func:`analysis.cohort.published.load_targets`; read from the file when not given).
     """
-    if published and targets is None:
-        targets = load_targets()
+    reference: dict[str, dict[float, float]] = {}
+    n_published = 0
+    if published:
+        targets = targets if targets is not None else load_targets()
+        reference, n_published = published_survival(targets), published_n(targets)
     rows = []
     names = ["os", "rfs"] if has_overall_survival(cohort) else ["rfs"]
     for name in names:
@@ -59,8 +62,8 @@ def headline_table(cohort: pd.DataFrame, *, published: bool = False,
         row.update({_landmark_label(t): _cell(r) for t, (_, r) in zip(times, at.iterrows(), strict=True)})
         rows.append(row)
         if published:
-            ref = published_survival(targets).get(name, {})
-            pub = {"Endpoint": f"{ENDPOINT_NAMES[name]}, published", "n": published_n(targets),
+            ref = reference.get(name, {})
+            pub = {"Endpoint": f"{ENDPOINT_NAMES[name]}, published", "n": n_published,
                    "events": "–"}  # not reported
             pub.update({_landmark_label(t): _percent(ref[t]) if t in ref else "–" for t in times})
             rows.append(pub)
@@ -75,5 +78,5 @@ def headline_table(cohort: pd.DataFrame, *, published: bool = False,
     if "os" not in names:
         caption += " Overall survival is not shown: these data do not record vital status after a relapse."
     if published:
-        caption += f" Published: Momm et al., Pediatric Blood & Cancer (N = {published_n(targets)})."
+        caption += f" Published: Momm et al., Pediatric Blood & Cancer (N = {n_published})."
     return Headline(table, caption)

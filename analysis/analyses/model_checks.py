@@ -12,6 +12,7 @@ turns them into the verdicts and warnings the Risk factors page shows:
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 
@@ -66,8 +67,9 @@ def separation_findings(model: CoxModel) -> list[str]:
     out = []
     for row in levels_without_events(model).itertuples(index=False):
         role = "reference level" if row.is_reference else "level"
+        covariate = model.design.label_of(cast(str, row.covariate))
         out.append(f"No events among the {row.n} patients in the {role} "
-                   f"{model.design.label_of(row.covariate)} = {row.level}: its hazard ratio cannot be estimated "
+                   f"{covariate} = {row.level}: its hazard ratio cannot be estimated "
                    "(the likelihood has no maximum).")
     for term in model.infinite:
         out.append(f"{term}: the estimate diverges (monotone likelihood); its hazard ratio and CI are not shown. "

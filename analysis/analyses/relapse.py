@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -179,8 +180,8 @@ class RelapseComparison:
     @property
     def summary(self) -> pd.DataFrame:
         """Tidy: one row per group and cause with n, events and Gray's test p (NaN with one group)."""
-        rows = [{"group": g, "cause": CAUSE_NAMES[c], "n": fit.n, "events": fit.events[c],
-                 "gray_p": np.nan if self.tests is None else float(self.test_of(c)["p"])}
+        gray_p = {c: np.nan if (t := self.test_of(c)) is None else float(t["p"]) for c in CAUSES}
+        rows = [{"group": g, "cause": CAUSE_NAMES[c], "n": fit.n, "events": fit.events[c], "gray_p": gray_p[c]}
                 for g, fit in self.fits.items() for c in CAUSES]
         return pd.DataFrame(rows, columns=["group", "cause", "n", "events", "gray_p"])
 
@@ -201,7 +202,7 @@ class RelapseComparison:
 
     def test_of(self, cause: int) -> pd.Series | None:
         """Gray's test row of one cause, or None with a single group."""
-        return None if self.tests is None else self.tests.set_index("cause").loc[cause]
+        return None if self.tests is None else cast(pd.Series, self.tests.set_index("cause").loc[cause])
 
 
 def compare_relapse(comparison: Comparison) -> RelapseComparison:

@@ -90,8 +90,8 @@ def _interval_times(rows: pd.DataFrame, interval: str) -> np.ndarray:
         values = rows["relapse_months"].where(rows["relapse"] == 1)
     else:
         values = rows["months_hsct1_to_relapse"]
-    values = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    return np.where(np.isfinite(values) & (values >= 0), values, np.nan)
+    times = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(times) & (times >= 0), times, np.nan)
 
 
 def timing_histogram(

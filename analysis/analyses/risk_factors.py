@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -151,10 +152,10 @@ def _membership(design: Design) -> dict[str, np.ndarray]:
     in_any = (x == 1).any(axis=1)
     full = np.zeros(len(design.kept), dtype=bool)
     for row in design.levels.itertuples(index=False):
-        mask = ~in_any if row.is_reference else x[:, design.names.index(row.term)] == 1
+        mask = ~in_any if row.is_reference else x[:, design.names.index(cast(str, row.term))] == 1
         kept = full.copy()
         kept[np.flatnonzero(design.kept)[mask]] = True
-        out[row.level] = kept
+        out[cast(str, row.level)] = kept
     return out
 
 
@@ -260,7 +261,8 @@ def analyse_risk_factors(cohort: pd.DataFrame, endpoint_name: str, specs: Sequen
     except (CoxFitError, DesignError, CohortError) as err:
         problem = str(err)
     uni, uni_problems = univariable_models(cohort, endpoint_name, specs) if univariable else ({}, {})
-    zph, warnings = None, []
+    zph = None
+    warnings: list[str] = []
     needs_penalty = False
     if model is not None:
         warnings.extend(model.warnings)

@@ -5,6 +5,8 @@
     python -m analysis km --endpoint os|rfs [--group COL] [--times 12,24,60] ...
     python -m analysis cif [--group COL] [--times 12,24,60] ...
     python -m analysis cox --endpoint os|rfs|relapse|nrm --covariates COL[,COL...] ...
+    python -m analysis report --format pptx|html --out FILE [--group COL] [--filters QUERY] [--data FILE]
+    python -m analysis figure km-os|km-rfs|cif-relapse|cif-nrm|forest --format png|svg --out FILE ...
 
 ``--filters`` takes the same query string as the dashboard's share link
 (``"lineage=T-ALL&age=10-18"``, or the whole link). Times are in months.
@@ -26,6 +28,7 @@ from analysis._version import __version__
 from analysis.cli.commands import COMMANDS
 from analysis.cli.options import common_options, load_cohort
 from analysis.cohort.model import CohortError
+from analysis.figures.export import ExportError
 from analysis.text import jsonable
 
 
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         result = jsonable(_command(args.command).run(args, cohort))
-    except (CohortError, ValueError, KeyError, OSError) as err:
+    except (CohortError, ValueError, KeyError, OSError, ExportError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {message}", file=sys.stderr)
         return 2

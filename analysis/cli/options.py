@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from analysis.cohort.filters import apply_filter, from_query_params, parse_query_string, with_age_group
+from analysis.cohort.filters import ParsedQuery, apply_filter, from_query_params, parse_query_string, with_age_group
 from analysis.cohort.model import CohortError, load_demo_cohort
 from analysis.ingest.options import load_cohort_for_cli
 
@@ -47,8 +47,8 @@ def split_list(values: Sequence[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def load_cohort(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
-    """The cohort the options name, filtered; and notices about ignored filters."""
+def load_full_cohort(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
+    """All the patients of the data the options name (the demo cohort without ``--data``), and notices."""
     notes: list[str] = []
     categorical = split_list(getattr(args, "categorical", []))
     if args.data is None and (args.mapping or args.map or args.time_unit):
@@ -70,8 +70,19 @@ def load_cohort(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
         if column in cohort:
             cohort[column] = cohort[column].map(lambda v: v if pd.isna(v) else f"{v:g}"
                                                 if isinstance(v, float) else str(v))
+    return cohort, notes
+
+
+def load_view(args: argparse.Namespace) -> tuple[pd.DataFrame, ParsedQuery, list[str]]:
+    """All the patients, what ``--filters`` asks for (filters and saved cohorts), and notices."""
+    cohort, notes = load_full_cohort(args)
     parsed = from_query_params(parse_query_string(args.filters), cohort)
-    notes += [f"filter: {n}" for n in parsed.notices]
+    return cohort, parsed, notes + [f"filter: {n}" for n in parsed.notices]
+
+
+def load_cohort(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
+    """The cohort the options name, filtered; and notices about ignored filters."""
+    cohort, parsed, notes = load_view(args)
     if not parsed.filters.restricts:
         return with_age_group(cohort, parsed.filters.age_cut), notes
     return apply_filter(cohort, parsed.filters), notes

@@ -11,6 +11,7 @@ page and in ``--json`` output cannot disagree. NaN and infinities become
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -89,7 +90,7 @@ def km_report(cohort: pd.DataFrame, endpoint: str, group: str | None = None,
             "median_upper": json_number(m.upper),
             "at": [{"time": json_number(r.time), "survival": json_number(r.survival),
                     "lower": json_number(r.lower), "upper": json_number(r.upper),
-                    "n_at_risk": int(r.n_at_risk)} for r in at.itertuples(index=False)],
+                    "n_at_risk": int(cast(int, r.n_at_risk))} for r in at.itertuples(index=False)],
         })
     logrank = None
     if result.test is not None:
@@ -123,8 +124,9 @@ def cif_report(cohort: pd.DataFrame, group: str | None = None,
             rows = at[at["cause"] == cause]
             causes[name] = {
                 "events": fit.events[cause],
-                "at": [{"time": float(r.time), "cif": json_number(r.cif), "variance": json_number(r.variance),
-                        "lower": json_number(r.lower), "upper": json_number(r.upper)} for r in rows.itertuples()],
+                "at": [{"time": float(cast(float, r.time)), "cif": json_number(r.cif),
+                        "variance": json_number(r.variance), "lower": json_number(r.lower),
+                        "upper": json_number(r.upper)} for r in rows.itertuples()],
             }
         groups.append({"group": g, "n": fit.n, "causes": causes})
     gray = None
@@ -133,10 +135,11 @@ def cif_report(cohort: pd.DataFrame, group: str | None = None,
         tests = result.tests if result.tests is not None else gray_tests(comparison.frame)
         gray = {}
         for r in tests.itertuples():
-            entry = {"statistic": json_number(r.statistic), "df": int(r.df), "p": json_number(r.p)}
+            entry: dict[str, object] = {"statistic": json_number(r.statistic), "df": int(cast(int, r.df)),
+                                        "p": json_number(r.p)}
             if r.note:
                 entry["note"] = r.note
-            gray[CAUSE_NAMES[r.cause]] = entry
+            gray[CAUSE_NAMES[cast(int, r.cause)]] = entry
     return {"n": len(cohort), "groups": groups, "gray": gray}
 
 

@@ -251,36 +251,53 @@ def _parse_filter_params(
         if key in skip:
             continue
         if key == AGE_KEY:
-            bounds = _parse_range(value)
-            if bounds is None or bounds[0] < 0:
-                notices.append(f"ignored age range “{value}”: expected two ages like 10-18")
-            else:
-                flt = replace(flt, age_range=bounds)
+            flt, notice = _apply_age_range(flt, value)
         elif key == CUT_KEY:
-            try:
-                cut = float(value)
-            except ValueError:
-                cut = float("nan")
-            if not np.isfinite(cut) or not 0 < cut < 30:
-                notices.append(f"ignored age cut “{value}”: expected a number of years between 0 and 30")
-            else:
-                flt = replace(flt, age_cut=cut)
+            flt, notice = _apply_age_cut(flt, value)
         elif key in categorical:
-            wanted = [v for v in value.split(",") if v]
-            known = set(levels(cohort, key))
-            bad = [v for v in wanted if v not in known]
-            if bad:
-                notices.append(f"ignored unknown {key} value(s): {', '.join(bad)}")
-            flt = flt.with_levels(key, [v for v in wanted if v in known])
+            flt, notice = _apply_levels(flt, cohort, key, value)
         elif key in numeric:
-            bounds = _parse_range(value)
-            if bounds is None:
-                notices.append(f"ignored {key} range “{value}”: expected two numbers like 0-6")
-            else:
-                flt = flt.with_range(key, bounds)
+            flt, notice = _apply_range(flt, key, value)
         else:
-            notices.append(f"ignored unknown link parameter “{key}”")
+            notice = f"ignored unknown link parameter “{key}”"
+        if notice is not None:
+            notices.append(notice)
     return flt, notices
+
+
+# Each ``_apply_*`` returns the filter with one link parameter applied, or unchanged and the notice saying why.
+
+
+def _apply_age_range(flt: CohortFilter, value: str) -> tuple[CohortFilter, str | None]:
+    bounds = _parse_range(value)
+    if bounds is None or bounds[0] < 0:
+        return flt, f"ignored age range “{value}”: expected two ages like 10-18"
+    return replace(flt, age_range=bounds), None
+
+
+def _apply_age_cut(flt: CohortFilter, value: str) -> tuple[CohortFilter, str | None]:
+    try:
+        cut = float(value)
+    except ValueError:
+        cut = float("nan")
+    if not np.isfinite(cut) or not 0 < cut < 30:
+        return flt, f"ignored age cut “{value}”: expected a number of years between 0 and 30"
+    return replace(flt, age_cut=cut), None
+
+
+def _apply_levels(flt: CohortFilter, cohort: pd.DataFrame, key: str, value: str) -> tuple[CohortFilter, str | None]:
+    wanted = [v for v in value.split(",") if v]
+    known = set(levels(cohort, key))
+    bad = [v for v in wanted if v not in known]
+    notice = f"ignored unknown {key} value(s): {', '.join(bad)}" if bad else None
+    return flt.with_levels(key, [v for v in wanted if v in known]), notice
+
+
+def _apply_range(flt: CohortFilter, key: str, value: str) -> tuple[CohortFilter, str | None]:
+    bounds = _parse_range(value)
+    if bounds is None:
+        return flt, f"ignored {key} range “{value}”: expected two numbers like 0-6"
+    return flt.with_range(key, bounds), None
 
 
 def from_query_params(

@@ -205,7 +205,7 @@ def cohort_problems(df: pd.DataFrame) -> pd.DataFrame:
     if not rows:
         return _empty_problems()
     out = pd.DataFrame(rows, columns=["row", "column", "value", "problem"])
-    out["row"] = pd.array(out["row"], dtype="Int64")
+    out["row"] = pd.array(out["row"].to_numpy(), dtype="Int64")
     # A value that is not a number is reported once, not again as "missing".
     unreadable = out.loc[out["problem"] == "not a number", ["row", "column"]]
     key = pd.MultiIndex.from_frame(out[["row", "column"]])

@@ -16,22 +16,24 @@ def cohort_summary(cohort: pd.DataFrame) -> dict:
     Deaths are counted among patients with known vital status (cause-coded
     data do not record deaths after a relapse).
     """
+    level_counts: dict[str, dict[str, int]] = {}
+    numeric: dict[str, dict] = {}
     out = {
         "n": len(cohort),
         "deaths": int(pd.Series(cohort["death"]).fillna(0).sum()),
         "relapses": int(cohort["relapse"].sum()),
-        "levels": {},
-        "numeric": {},
+        "levels": level_counts,
+        "numeric": numeric,
     }
     for column in categorical_covariates(cohort):
         counts = {lvl: int((cohort[column].astype("string") == lvl).sum()) for lvl in levels(cohort, column)}
         n_missing = int(cohort[column].isna().sum())
         if n_missing:
             counts[MISSING] = n_missing
-        out["levels"][column] = counts
+        level_counts[column] = counts
     for column in numeric_covariates(cohort):
         values = pd.to_numeric(cohort[column], errors="coerce").dropna()
-        out["numeric"][column] = _describe_numeric(values)
+        numeric[column] = _describe_numeric(values)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from analysis.figures.curves import Curve, curve_figure, step_indices
 from analysis.figures.style import FONT_SIZE, TEMPLATE, axis
 from analysis.stats.competing_risks import CompetingRisksError, CumulativeIncidence
 from analysis.stats.patient_states import STATE_LABELS, PatientStates
-from analysis.text import group_text, p_value
+from analysis.text import group_text, masked_count, p_value
 
 CAUSE_TITLES: dict[int, str] = {
     CAUSE_RELAPSE: "Cumulative incidence of relapse",
@@ -40,7 +41,7 @@ STATE_COLOURS: dict[str, str] = {
 
 
 def states_figure(states: Sequence[PatientStates], *, max_time: float | None = None,
-                  max_points: int = 2000) -> go.Figure:
+                  max_points: int = 2000, min_count: int | None = None) -> go.Figure:
     """Stacked step areas of the state probabilities (in %), one panel per group.
 
     Each panel ends at its group's last estimable time; ``max_time`` (months)
@@ -59,7 +60,8 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
                                                   "font": {"size": FONT_SIZE}}]})
     gap = 0.04 if panels > 1 else 0.0
     width = (1 - gap * (panels - 1)) / panels
-    traces, layout, titles = [], {}, []
+    traces, titles = [], []
+    layout: dict[str, Any] = {}
     for col, group in enumerate(states, start=1):
         table = _thinned(group, max_time, max_points)
         suffix = "" if col == 1 else str(col)
@@ -69,9 +71,9 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
         if max_time is not None:
             layout[f"xaxis{suffix}"]["range"] = [0, max_time]
         layout[f"yaxis{suffix}"] = axis(range=[0, 100], ticksuffix=" %", anchor=f"x{suffix}",
-                                        **({"title": {"text": "Patients"}} if col == 1 else
+                                        **({"title": {"text": "Patients", "standoff": 8}} if col == 1 else
                                            {"matches": "y", "showticklabels": False}))
-        titles.append({"text": f"{group_text(group.label)} (n = {group.n})",
+        titles.append({"text": f"{group_text(group.label)} (n = {masked_count(group.n, min_count)})",
                        "x": left + width / 2, "y": 1.0, "xref": "paper", "yref": "paper", "showarrow": False,
                        "xanchor": "center", "yanchor": "bottom", "font": {"size": FONT_SIZE}})
         for state in group.states:
@@ -85,7 +87,7 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
             })
     layout.update(template=TEMPLATE, height=430, hovermode="x unified", annotations=titles,
                   legend={"orientation": "h", "y": -0.3, "x": 0, "traceorder": "normal"},
-                  margin={"t": 40, "r": 20, "b": 110, "l": 60})
+                  margin={"t": 40, "r": 20, "b": 110, "l": 84})
     return go.Figure(data=traces, layout=layout)
 
 
@@ -126,17 +128,19 @@ def cif_figure(
     subtitle: str | None = None,
     time_unit: str = "months",
     x_max: float | None = None,
+    min_count: int | None = None,
 ) -> go.Figure:
     """Cumulative incidence of one cause per group, with CI bands and a number-at-risk table.
 
     Groups with a single patient are left out (their curve would jump to 0 %
     or 100 %); :func:`analysis.analyses.relapse.cif_notes` says so in words.
+    ``min_count``: disclosure control, as :func:`analysis.figures.curves.curve_figure`.
     """
     curves = [cif_curve(fit, cause, group_text(g)) for g, fit in fits.items() if fit.n > 1]
     if not curves:
         raise CompetingRisksError("no group has more than one patient: there is no curve to draw")
     return curve_figure(curves, y_title=CAUSE_TITLES[cause], title=CAUSE_TITLES[cause], subtitle=subtitle,
-                        legend_title=legend_title, time_unit=time_unit, x_max=x_max)
+                        legend_title=legend_title, time_unit=time_unit, x_max=x_max, min_count=min_count)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,13 +156,18 @@ class RelapseFigures:
     states_figure: go.Figure = field(repr=False)
 
 
-def relapse_figures(result: RelapseComparison, *, time_unit: str = "months") -> RelapseFigures:
-    """Cumulative incidence of relapse and NRM per group (with Gray's test) and the patient states."""
+def relapse_figures(result: RelapseComparison, *, time_unit: str = "months",
+                    min_count: int | None = None) -> RelapseFigures:
+    """Cumulative incidence of relapse and NRM per group (with Gray's test) and the patient states.
+
+    ``min_count``: disclosure control of the counts (numbers at risk, legend n and events, hover).
+    """
     figures, problems = {}, {}
     for cause in CAUSES:
         try:
             figures[cause] = cif_figure(result.fits, cause, legend_title=result.legend_title,
-                                        subtitle=gray_caption(result.test_of(cause)), time_unit=time_unit)
+                                        subtitle=gray_caption(result.test_of(cause)), time_unit=time_unit,
+                                        min_count=min_count)
         except CompetingRisksError as err:
             problems[cause] = str(err)
-    return RelapseFigures(figures, problems, states_figure(result.states))
+    return RelapseFigures(figures, problems, states_figure(result.states, min_count=min_count))

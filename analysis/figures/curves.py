@@ -71,8 +71,9 @@ from analysis.figures.style import (
     TEXT_COLOUR,
     TITLE_FONT_SIZE,
     rgba,
+    text_width,
 )
-from analysis.text import MONTHS_PER_YEAR, count
+from analysis.text import MONTHS_PER_YEAR, count, masked_count, wrap_label
 
 FADED_OPACITY = 0.3
 _PLOT_HEIGHT = 440
@@ -82,6 +83,12 @@ _MAX_STEPS = 2000
 _TEMPLATE = go.layout.Template()
 _AXIS_GAP = 86  # room under the curves for the tick labels and the axis title
 _TICK_STEPS = {"months": (1, 2, 3, 6, 12, 24, 36, 60, 120), "years": (0.25, 0.5, 1, 2, 5, 10, 20)}
+_ROW_LABEL_SIZE = FONT_SIZE - 1
+_ROW_LABEL_STANDOFF = 14
+_MIN_LEFT_MARGIN = 90  # the y-axis tick labels (100%) and its title
+_LEGEND_SIZE = FONT_SIZE - 1
+_LEGEND_WRAP = 30  # characters per legend line: a long saved-cohort name wraps instead of widening the legend
+_LEGEND_SYMBOL = 48  # the line sample and the gap before the text, in px
 
 AtRisk = Callable[[np.ndarray], np.ndarray]
 
@@ -226,11 +233,32 @@ def step_indices(t: np.ndarray, limit: int = _MAX_STEPS) -> np.ndarray:
     return np.union1d([0], last_in_bin)
 
 
-def _legend_name(curve: Curve) -> str:
+def _legend_name(curve: Curve, min_count: int | None = None) -> str:
+    """``"B-ALL (n = 58, 30 events)"``; a long label wraps, and the counts go on a line of their own if need be."""
+    label = wrap_label(curve.label, _LEGEND_WRAP)
     if curve.n is None:
-        return curve.label
-    events = "" if curve.events is None else f", {count(curve.events, 'event')}"
-    return f"{curve.label} (n = {curve.n}{events})"
+        return label
+    if curve.events is None:
+        events = ""
+    elif min_count and 0 < curve.events < min_count:
+        events = f", {masked_count(curve.events, min_count)} events"
+    else:
+        events = f", {count(curve.events, 'event')}"
+    counts = f"(n = {masked_count(curve.n, min_count)}{events})"
+    last = label.rsplit("<br>", 1)[-1]
+    return f"{label}{' ' if len(last) + len(counts) < _LEGEND_WRAP + 12 else '<br>'}{counts}"
+
+
+def _legend_width(names: Sequence[str]) -> float:
+    """Room for a vertical legend of ``names`` (lines split at ``<br>``) right of the plot, in px."""
+    widest = max((text_width(line, _LEGEND_SIZE) for name in names for line in name.split("<br>")), default=0.0)
+    return widest + _LEGEND_SYMBOL + 24
+
+
+def _left_margin(labels: Sequence[str]) -> int:
+    """Room left of the plot for the widest number-at-risk row label (bold), so none is cut."""
+    widest = max((text_width(lab, _ROW_LABEL_SIZE, bold=True) for lab in labels), default=0.0)
+    return int(max(_MIN_LEFT_MARGIN, widest + _ROW_LABEL_STANDOFF + 12))
 
 
 def _scatter(**props) -> dict:
@@ -239,7 +267,8 @@ def _scatter(**props) -> dict:
 
 
 def _curve_traces(curve: Curve, colour: str, *, scale: float, unit: str, y_title: str, ci_band: bool,
-                  fade_at: float, x_end: float, max_censor_marks: int, band_alpha: float) -> list[dict]:
+                  fade_at: float, x_end: float, max_censor_marks: int, band_alpha: float,
+                  min_count: int | None = None) -> list[dict]:
     t, est, lower, upper = _with_start(curve, x_end)
     if t[0] < fade_at < t[-1] and fade_at not in t:
         # Flat stretches carry no points (censorings only): add one where the fading starts.
@@ -255,15 +284,16 @@ def _curve_traces(curve: Curve, colour: str, *, scale: float, unit: str, y_title
         traces.append(_scatter(x=x, y=upper, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
                                fillcolor=rgba(colour, band_alpha), hoverinfo="skip", showlegend=False,
                                legendgroup=group))
-    custom = np.column_stack([lower, upper, np.asarray(curve.at_risk(t))])
+    at_risk = [masked_count(int(v), min_count) for v in np.asarray(curve.at_risk(t))]
+    custom = np.column_stack([lower, upper, np.asarray(at_risk, dtype=object)])
     hover = (f"<b>{curve.label}</b><br>%{{x:.1f}} {unit}<br>{y_title}: %{{y:.1%}}"
              "<br>95 % CI %{customdata[0]:.1%}–%{customdata[1]:.1%}"
-             "<br>At risk: %{customdata[2]:.0f}<extra></extra>")
+             "<br>At risk: %{customdata[2]}<extra></extra>")
     solid = t <= fade_at
     faded = t >= fade_at  # both include the point at fade_at: the line has no gap
     line = {"color": colour, "width": 3, "shape": "hv"}
     traces.append(_scatter(x=x[solid], y=est[solid], customdata=custom[solid], mode="lines",
-                           name=_legend_name(curve), line=line, legendgroup=group, hovertemplate=hover))
+                           name=_legend_name(curve, min_count), line=line, legendgroup=group, hovertemplate=hover))
     if np.isfinite(fade_at) and faded.sum() > 1:
         traces.append(_scatter(x=x[faded], y=est[faded], customdata=custom[faded], mode="lines", showlegend=False,
                                line=line, opacity=FADED_OPACITY, legendgroup=group, hovertemplate=hover))
@@ -274,24 +304,26 @@ def _curve_traces(curve: Curve, colour: str, *, scale: float, unit: str, y_title
             x=marks / scale, y=y, mode="markers", showlegend=False, legendgroup=group,
             marker={"symbol": "line-ns-open", "size": 11, "color": colour, "line": {"width": 2},
                     "opacity": np.where(marks > fade_at, FADED_OPACITY, 1.0)},
-            hovertemplate=f"{curve.label}: censored at %{{x:.1f}} {unit}<extra></extra>"))
+            # Under disclosure control a censoring time is one patient's detail: no hover on the marks.
+            **({"hoverinfo": "skip"} if min_count else
+               {"hovertemplate": f"{curve.label}: censored at %{{x:.1f}} {unit}<extra></extra>"})))
     return traces
 
 
 def _risk_table_traces(curves: Sequence[Curve], colours: Sequence[str], ticks: np.ndarray, scale: float,
-                       cumulative_events: bool) -> tuple[list[dict], list[str]]:
+                       cumulative_events: bool, min_count: int | None = None) -> tuple[list[dict], list[str]]:
     """Numbers at risk at the tick positions, and the row labels (top to bottom)."""
     traces, rows = [], []
     for curve, colour in zip(curves, colours, strict=True):
         at = ticks * scale
-        text = [str(v) for v in np.asarray(curve.at_risk(at)).astype(int)]
+        text = [masked_count(v, min_count) for v in np.asarray(curve.at_risk(at)).astype(int)]
         if cumulative_events and curve.cumulative_events is not None:
             ev = np.asarray(curve.cumulative_events(at)).astype(int)
-            text = [f"{a} ({b})" for a, b in zip(text, ev, strict=True)]
+            text = [f"{a} ({masked_count(b, min_count)})" for a, b in zip(text, ev, strict=True)]
         row_label = f'<span style="color:{colour}"><b>{curve.label}</b></span>'
         rows.append(row_label)
         traces.append(_scatter(x=ticks, y=[row_label] * len(ticks), text=text, mode="text", xaxis="x2",
-                               yaxis="y2", textfont={"color": colour, "size": FONT_SIZE - 1}, cliponaxis=False,
+                               yaxis="y2", textfont={"color": colour, "size": _ROW_LABEL_SIZE}, cliponaxis=False,
                                hoverinfo="skip", showlegend=False))
     return traces, rows
 
@@ -314,6 +346,7 @@ def curve_figure(
     y_range: tuple[float, float] = (0.0, 1.0),
     legend_title: str | None = None,
     max_censor_marks: int = 300,
+    min_count: int | None = None,
 ) -> go.Figure:
     """Overlay step curves with CI bands and a number-at-risk table under the x-axis.
 
@@ -345,6 +378,14 @@ def curve_figure(
         What the curves are (e.g. "Lineage").
     max_censor_marks : int
         Censor marks per curve at most (evenly thinned beyond).
+    min_count : int, optional
+        Disclosure control: counts (at risk, n, events) below this show as
+        ``"<min_count"`` in the table, legend and hover, and censor marks have
+        no hover (a censoring time is one patient's detail).
+
+    Layout: the legend stands right of the plot, one entry per line (long
+    names wrap), so it never runs over the title or the test line; the left
+    margin is as wide as the widest number-at-risk row label.
 
     Returns
     -------
@@ -368,7 +409,8 @@ def curve_figure(
     for curve, colour in zip(curves, colours, strict=True):
         traces += _curve_traces(curve, colour, scale=scale, unit=time_unit, y_title=y_title, ci_band=ci_band,
                                 fade_at=_fade_start(curve, fade_below), x_end=x_end,
-                                max_censor_marks=max_censor_marks, band_alpha=0.15 if len(curves) <= 2 else 0.09)
+                                max_censor_marks=max_censor_marks, band_alpha=0.15 if len(curves) <= 2 else 0.09,
+                                min_count=min_count)
     if reference_markers:
         traces.append(_reference_trace(reference_markers, scale, time_unit, reference_label))
 
@@ -389,14 +431,15 @@ def curve_figure(
     }
     annotations = _reference_labels(reference_markers, scale) if reference_markers else []
     if risk_table:
-        table_traces, labels = _risk_table_traces(curves, colours, ticks, scale, cumulative_events)
+        table_traces, labels = _risk_table_traces(curves, colours, ticks, scale, cumulative_events, min_count)
         traces += table_traces
         layout["xaxis2"] = {"matches": "x", "anchor": "y2", "domain": [0, 1], "tickvals": ticks,
                             "showticklabels": False, "showgrid": False, "showline": False, "zeroline": False,
                             "ticks": ""}
         layout["yaxis2"] = {"anchor": "x2", "domain": [0, table_px / area_px], "type": "category",
                             "categoryorder": "array", "categoryarray": labels[::-1], "showgrid": False,
-                            "zeroline": False, "tickfont": {"size": FONT_SIZE - 1}, "ticklabelstandoff": 14,
+                            "zeroline": False, "tickfont": {"size": _ROW_LABEL_SIZE},
+                            "ticklabelstandoff": _ROW_LABEL_STANDOFF,
                             "range": [-0.6, len(labels) - 0.4]}
         what = "Number at risk (cumulative events)" if cumulative_events else "Number at risk"
         annotations.append({"text": f"<b>{what}</b>", "xref": "paper", "yref": "y2 domain", "x": 0, "y": 1.0,
@@ -424,18 +467,32 @@ def curve_figure(
     layout.update(
         height=area_px + top + 60, template=_TEMPLATE, plot_bgcolor="white", paper_bgcolor="white",
         font={"size": FONT_SIZE, "family": FONT_FAMILY, "color": TEXT_COLOUR}, title=title_block,
-        margin={"l": 90, "r": 30, "t": top, "b": 60}, hovermode="closest", annotations=annotations,
-        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "bottom", "y": 1.01,
-                "x": 0.0, "xanchor": "left", "font": {"size": FONT_SIZE - 1}},
+        hovermode="closest", annotations=annotations,
+        **_legend_and_margins(traces, legend_title, [c.label for c in curves] if risk_table else [], top),
     )
     # Validating ~25 traces costs ~30 ms per rerun; the tests validate the same dicts instead
     # (tests/test_curve_figure.py::test_figure_is_valid_plotly).
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
+def _legend_and_margins(traces: Sequence[dict], legend_title: str | None, row_labels: Sequence[str],
+                        top: int) -> dict:
+    """A vertical legend right of the plot (never over the title or the test line), and margins that hold
+    it and the widest number-at-risk row label."""
+    names = [t["name"] for t in traces if t.get("name") and t.get("showlegend", True)]
+    if legend_title:
+        names.append(f"<b>{legend_title}</b>")
+    return {
+        "margin": {"l": _left_margin(row_labels), "r": int(_legend_width(names)) + 10, "t": top, "b": 60},
+        "legend": {"title": {"text": legend_title or "", "side": "top"}, "orientation": "v", "yanchor": "top",
+                   "y": 1.0, "x": 1.01, "xanchor": "left", "font": {"size": _LEGEND_SIZE}, "tracegroupgap": 4},
+    }
+
+
 def _reference_trace(markers: Sequence[ReferenceMarker], scale: float, unit: str, name: str) -> dict:
     return _scatter(
-        x=[m.time / scale for m in markers], y=[m.value for m in markers], mode="markers", name=name,
+        x=[m.time / scale for m in markers], y=[m.value for m in markers], mode="markers",
+        name=wrap_label(name, _LEGEND_WRAP),
         marker=REFERENCE_MARKER,
         customdata=[m.label for m in markers],
         hovertemplate=f"{name}: %{{customdata}}<br>%{{x:.1f}} {unit}: %{{y:.1%}}<extra></extra>",

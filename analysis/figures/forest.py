@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from analysis.cohort.model import label
 from analysis.figures.style import FONT_FAMILY, GRID_COLOUR, MUTED_COLOUR, SMALL_FONT_SIZE, TEXT_COLOUR, TITLE_FONT_SIZE
 from analysis.stats.cox.fit import CoxModel
 from analysis.text import hazard_ratio_text as format_hr
+from analysis.text import masked_count
 from analysis.text import p_compact as format_p
 
 COLUMNS = ["row", "label", "kind", "covariate", "level", "n", "events", "model", "hr", "lower", "upper", "p",
@@ -56,8 +58,8 @@ def forest_table(models: Mapping[str, CoxModel | Mapping[str, CoxModel]],
     """
     covs: list[str] = list(order) if order is not None else []
     for value in models.values():
-        for m in (value.values() if isinstance(value, Mapping) else [value]):
-            covs += [c for c in dict.fromkeys(m.design.terms["covariate"]) if c not in covs]
+        for model in (value.values() if isinstance(value, Mapping) else [value]):
+            covs += [c for c in dict.fromkeys(model.design.terms["covariate"]) if c not in covs]
     rows: list[dict] = []
     position = 0
     for cov in covs:
@@ -74,11 +76,12 @@ def forest_table(models: Mapping[str, CoxModel | Mapping[str, CoxModel]],
         rows.append({"row": position, "label": _term_label(owner, cov), "kind": "header", "covariate": cov})
         position += 1
         for lvl in levels.sort_values("is_reference", ascending=False).itertuples(index=False):
+            level = cast(str, lvl.level)
             for name, m in fits.items():
                 if lvl.is_reference:
                     rows.append({"row": position, "label": f"{lvl.level}", "kind": "reference", "covariate": cov,
-                                 "level": lvl.level, "n": _level_n(m, cov, lvl.level), "model": name, "hr": 1.0,
-                                 "events": _level_events(m, cov, lvl.level), "estimable": True, "note": "reference"})
+                                 "level": lvl.level, "n": _level_n(m, cov, level), "model": name, "hr": 1.0,
+                                 "events": _level_events(m, cov, level), "estimable": True, "note": "reference"})
                 else:
                     rows.append(_estimate_row(position, f"{lvl.level}", "level", cov, lvl.level, m, name, lvl.term))
             position += 1
@@ -104,20 +107,20 @@ def _level_members(m: CoxModel | None, cov: str, level: str) -> np.ndarray | Non
     return d.matrix[:, d.names.index(lv["term"].iloc[0])] == 1
 
 
-def _level_n(m: CoxModel, cov: str, level: str) -> float:
+def _level_n(m: CoxModel | None, cov: str, level: str) -> float:
     members = _level_members(m, cov, level)
     return np.nan if members is None else int(members.sum())
 
 
-def _level_events(m: CoxModel, cov: str, level: str) -> float:
+def _level_events(m: CoxModel | None, cov: str, level: str) -> float:
     members = _level_members(m, cov, level)
-    return np.nan if members is None else int(m.event[members].sum())
+    return np.nan if m is None or members is None else int(m.event[members].sum())
 
 
 def _estimate_row(position, text, kind, cov, level, m: CoxModel | None, name, term) -> dict:
     base = {"row": position, "label": text, "kind": kind, "covariate": cov, "level": level, "model": name}
     s = m.summary.set_index("term") if m is not None else pd.DataFrame()
-    if term not in s.index:
+    if m is None or term not in s.index:
         return {**base, "n": np.nan, "events": np.nan, "hr": np.nan, "lower": np.nan, "upper": np.nan,
                 "p": np.nan, "estimable": False, "note": "not in this model"}
     r = s.loc[term]
@@ -154,7 +157,7 @@ class _Columns:
     @classmethod
     def for_models(cls, count: int) -> _Columns:
         if count > 1:
-            return cls(0.0, 0.25, 0.31, (0.33, 0.555), (0.57, 0.785), (0.765, 0.985), FONT - 1)
+            return cls(0.0, 0.25, 0.31, (0.33, 0.555), (0.57, 0.785), (0.765, 0.985), FONT)
         return cls(0.0, 0.30, 0.37, (0.40, 0.74), (0.76,), (0.975,), FONT)
 
 
@@ -176,9 +179,11 @@ def _header_annotations(models: list[str], cols: _Columns) -> list[dict]:
     return out
 
 
-def _row_annotations(table: pd.DataFrame, models: list[str], cols: _Columns) -> list[dict]:
+def _row_annotations(table: pd.DataFrame, models: list[str], cols: _Columns,
+                     min_count: int | None = None) -> list[dict]:
     out: list[dict] = []
-    for row, group in table.groupby("row", sort=True):
+    for key, group in table.groupby("row", sort=True):
+        row = cast(int, key)
         first = group.iloc[0]
         if first["kind"] == "header":
             out.append(_text(cols.label, row, first["label"], bold=True))
@@ -186,16 +191,18 @@ def _row_annotations(table: pd.DataFrame, models: list[str], cols: _Columns) -> 
         indent = "    " if first["kind"] in ("level", "reference") else ""
         out.append(_text(cols.label, row, indent + str(first["label"])))
         if pd.notna(first["n"]):
-            out.append(_text(cols.n, row, f"{int(first['n'])}", anchor="right"))
+            out.append(_text(cols.n, row, masked_count(first["n"], min_count), anchor="right"))
         if pd.notna(first["events"]):
-            out.append(_text(cols.events, row, f"{int(first['events'])}", anchor="right"))
+            out.append(_text(cols.events, row, masked_count(first["events"], min_count), anchor="right"))
         for _, r in group.iterrows():
             k = models.index(r["model"])
             if r["kind"] == "reference":
                 out.append(_text(cols.hr[k], row, "1 (reference)", color="#666", size=cols.hr_size))
             elif not r["estimable"]:
-                out.append(_text(cols.hr[k], row, str(r["note"]).replace(" (", "<br>("), color="#a04000",
-                                 size=FONT - 2))
+                # One line at the figure's text size (a projector shows nothing smaller); two models share the
+                # width, so there the reason is left to the page.
+                note = str(r["note"]) if len(models) == 1 else str(r["note"]).split(" (")[0]
+                out.append(_text(cols.hr[k], row, note, color="#a04000", size=FONT))
             else:
                 out.append(_text(cols.hr[k], row, format_hr(r["hr"], r["lower"], r["upper"]), size=cols.hr_size))
                 out.append(_text(cols.p[k], row, format_p(r["p"]), anchor="right", size=cols.hr_size))
@@ -254,10 +261,12 @@ def _block_shapes(table: pd.DataFrame) -> list[dict]:
 
 
 def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | None = None,
-                  published_label: str = "Published (Momm et al.)", subtitle: str | None = None) -> go.Figure:
+                  published_label: str = "Published (Momm et al.)", subtitle: str | None = None,
+                  min_count: int | None = None) -> go.Figure:
     """The forest plot of a :func:`forest_table` (or a table with the same columns).
 
     ``published`` (row, hr; see :func:`published_rows`) adds open diamonds at those rows.
+    ``min_count`` (disclosure control): n and events below it show as "<min_count".
     """
     models = list(dict.fromkeys(table["model"].dropna()))
     two = len(models) > 1
@@ -266,8 +275,10 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
     lo, hi = _axis_range(table, published)
     traces = _model_traces(table, models, lo, hi)
     if published is not None and len(published):
+        # The published HRs are multivariable: beside the first model's marker (the multivariable one), not between.
+        offset = -0.15 if two else 0.0
         traces.append({"type": "scatter", "x": published["hr"].to_numpy(float),
-                       "y": published["row"].to_numpy(float), "mode": "markers", "name": published_label,
+                       "y": published["row"].to_numpy(float) + offset, "mode": "markers", "name": published_label,
                        "marker": {"color": PUBLISHED_STYLE["color"], "symbol": PUBLISHED_STYLE["symbol"],
                                   "size": PUBLISHED_STYLE["size"], "line": {"width": 2}},
                        "hovertemplate": published_label + ": HR %{x:.2f}<extra></extra>"})
@@ -286,7 +297,7 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
                "ticktext": [f"{v:g}" for v in ticks], "title": {"text": "Hazard ratio (log scale)"},
                "showgrid": True, "gridcolor": GRID_COLOUR, "zeroline": False, "ticks": "outside"},
         yaxis={"range": [n_rows - 0.5, -1.9 if two else -1.6], "visible": False, "fixedrange": True},
-        annotations=_header_annotations(models, cols) + _row_annotations(table, models, cols),
+        annotations=_header_annotations(models, cols) + _row_annotations(table, models, cols, min_count),
         shapes=_block_shapes(table),
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
         hovermode="closest",
@@ -302,8 +313,18 @@ def published_rows(table: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame
     for pub in published.itertuples(index=False):
         match = levels[(levels["covariate"] == pub.factor) & (levels["level"] == pub.level)]
         if len(match):
-            rows.append({"row": int(match["row"].iloc[0]), "hr": float(pub.hr), "p_text": pub.p_text})
+            rows.append({"row": int(match["row"].iloc[0]), "hr": float(cast(float, pub.hr)), "p_text": pub.p_text})
     return pd.DataFrame(rows, columns=["row", "hr", "p_text"])
+
+
+def term_text(term: str, levels: Sequence[str] | None = None) -> str:
+    """A model term as a reader says it: ``"atg=yes"`` → ``"ATG: yes"``; with the factor's two ``levels``,
+    ``"ATG: yes vs no"``. Terms without ``=`` are column names and get their label."""
+    column, sep, level = term.partition("=")
+    if not sep:
+        return label(term)
+    others = [str(v) for v in (levels or ()) if str(v) != level]
+    return f"{label(column)}: {level}" + (f" vs {others[0]}" if len(others) == 1 else "")
 
 
 def subgroup_forest_table(effects) -> pd.DataFrame:
@@ -313,7 +334,7 @@ def subgroup_forest_table(effects) -> pd.DataFrame:
     """
     rows: list[dict] = []
     position = 0
-    name = f"HR of {effects.term}"
+    name = f"HR of {term_text(effects.term)}"
     tests = effects.interaction.set_index("by")
     for by, block in effects.table.groupby("by", sort=False):
         p = tests.loc[by, "p"] if by in tests.index else np.nan

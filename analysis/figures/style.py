@@ -11,6 +11,10 @@ of a room; nothing a reader needs is smaller than :data:`SMALL_FONT_SIZE`.
 
 from __future__ import annotations
 
+import re
+
+import plotly.graph_objects as go
+
 #: Okabe & Ito (2008) colour-blind-safe palette, yellow left out (unreadable on white).
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
@@ -56,3 +60,79 @@ def rgba(hex_colour: str, alpha: float) -> str:
 def colour(i: int) -> str:
     """The ``i``-th colour of :data:`PALETTE` (cycling)."""
     return PALETTE[i % len(PALETTE)]
+
+
+# ------------------------------------------------------------------ text widths
+
+#: Advance widths of Helvetica (= Arial, Liberation Sans) in 1/1000 em, from its AFM metrics, for ASCII 32-126.
+_HELVETICA_WIDTHS = (
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,  # space to /
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,  # 0-9 : ; < = > ?
+    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,  # @ A-O
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,  # P-Z [ \ ] ^ _
+    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,  # ` a-o
+    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,  # p-z { | } ~
+)
+#: Bold Helvetica is about 6 % wider on average; other characters (≥, –, accented letters) count as an "n".
+_BOLD_FACTOR = 1.06
+_OTHER_WIDTH = 556
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Width in CSS pixels of one line of ``text`` at ``size`` px in the figures' font (Arial/Helvetica).
+
+    Used to reserve room for labels (number-at-risk row names, legends) so that
+    a long label such as a saved cohort's name is never cut at the figure's edge.
+    HTML tags (``<b>``, ``<span ...>``) are not counted.
+    """
+    plain = _TAGS.sub("", text)
+    units = sum(_HELVETICA_WIDTHS[ord(c) - 32] if 32 <= ord(c) <= 126 else _OTHER_WIDTH for c in plain)
+    return units / 1000 * size * (_BOLD_FACTOR if bold else 1.0)
+
+
+_TAGS = re.compile(r"<[^>]*>")
+
+
+# ------------------------------------------------------------------ presentation mode
+
+#: Presentation mode (a projector at the back of a room): type and lines this much larger.
+PRESENTATION_FONT_SCALE = 1.3
+PRESENTATION_LINE_SCALE = 1.6
+
+
+def for_presentation(fig: go.Figure, font_scale: float = PRESENTATION_FONT_SCALE,
+                     line_scale: float = PRESENTATION_LINE_SCALE) -> go.Figure:
+    """A copy of ``fig`` for a projector: every font ``font_scale`` larger, lines and markers ``line_scale``
+    thicker, and the figure's height and margins grown with the type, so nothing that fitted is cut."""
+    spec = fig.to_plotly_json()
+    layout = spec.get("layout", {})
+    done: set[int] = set()  # a figure built from plain dicts may share one dict between traces or axes
+    _scale_fonts(layout, font_scale, done)
+    for trace in spec.get("data", []):
+        _scale_fonts(trace, font_scale, done)
+        _scale_once(trace.get("line"), "width", line_scale, done)
+        _scale_once(trace.get("marker"), "size", font_scale, done)
+    margin = layout.get("margin")
+    if isinstance(margin, dict):
+        layout["margin"] = {k: v * font_scale if isinstance(v, int | float) else v for k, v in margin.items()}
+    if isinstance(layout.get("height"), int | float):
+        layout["height"] = layout["height"] * font_scale
+    return go.Figure(spec, _validate=False)
+
+
+def _scale_once(node: object, key: str, factor: float, done: set[int]) -> None:
+    if isinstance(node, dict) and isinstance(node.get(key), int | float) and id(node) not in done:
+        done.add(id(node))
+        node[key] = node[key] * factor
+
+
+def _scale_fonts(node: object, factor: float, done: set[int]) -> None:
+    """Multiply every ``size`` inside a ``font``-like dict (``font``, ``tickfont``, ``textfont`` ...), once each."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.endswith("font"):
+                _scale_once(value, "size", factor, done)
+            _scale_fonts(value, factor, done)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _scale_fonts(item, factor, done)

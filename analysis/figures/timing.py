@@ -14,7 +14,7 @@ from analysis.analyses.relapse_timing import (
     TimingHistogram,
 )
 from analysis.figures.style import SMALL_FONT_SIZE, TEMPLATE, axis, colour
-from analysis.text import group_text
+from analysis.text import group_text, masked_count
 
 
 def timing_figure(
@@ -24,13 +24,16 @@ def timing_figure(
     scale: str = "count",
     reference: float | None = None,
     reference_label: str = "Published median",
+    min_count: int | None = None,
 ) -> go.Figure:
     """Bar chart of a :class:`TimingHistogram` with each group's median marked.
 
     ``mode`` overlays translucent bars or stacks them; ``scale`` shows counts
     or % of each group's patients with a time. ``reference`` adds a dotted
     vertical line (e.g. the paper's median). For the HSCT1 interval
-    the 6-month early-relapse limit is shaded.
+    the 6-month early-relapse limit is shaded. ``min_count`` (disclosure
+    control): bins holding 1 to ``min_count − 1`` patients are drawn empty and
+    their hover says "<min_count"; a note under the figure says so.
     """
     if mode not in MODES:
         raise TimingError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -45,14 +48,20 @@ def timing_figure(
     for g in shown:
         part = hist.table[hist.table["group"] == g]
         info = summary.loc[g]
+        small = (part["count"] > 0) & (part["count"] < min_count) if min_count else part["count"] < 0
+        counts = [masked_count(v, min_count) for v in part["count"]]
         bars.append({
-            "type": "bar", "x": (part["bin_start"] + part["bin_end"]).to_numpy() / 2, "y": part[scale].to_numpy(),
+            "type": "bar", "x": (part["bin_start"] + part["bin_end"]).to_numpy() / 2,
+            "y": part[scale].where(~small, 0).to_numpy(),
             "width": hist.bin_width, "marker": {"color": colours[g], "line": {"color": "white", "width": 0.5}},
-            "name": f"{group_text(g)}: n={int(info['n_with_time'])}, median {info['median']:.1f} mo (dashed)",
+            "name": (f"{group_text(g)}: n={masked_count(info['n_with_time'], min_count)}, "
+                     f"median {info['median']:.1f} mo (dashed)"),
             "opacity": 0.55 if mode == "overlay" and len(shown) > 1 else 0.9,
-            "customdata": np.column_stack([part["bin_start"], part["bin_end"], part["count"], part["percent"]]),
+            "customdata": np.column_stack([part["bin_start"], part["bin_end"], np.asarray(counts, dtype=object),
+                                           part["percent"].where(~small)]),
             "hovertemplate": (f"{group_text(g)}<br>%{{customdata[0]:g}}–%{{customdata[1]:g}} months<br>"
-                              "%{customdata[2]} patients (%{customdata[3]:.0f} %)<extra></extra>"),
+                              "%{customdata[2]} patients" + ("" if min_count else " (%{customdata[3]:.0f} %)")
+                              + "<extra></extra>"),
         })
         # The median values are in the legend: labels on the lines would collide.
         shapes.append(_vertical_line(float(info["median"]), colours[g], "dash", 2))
@@ -67,6 +76,10 @@ def timing_figure(
                        "layer": "below"})
         notes.append({"x": 0, "y": 1, "xref": "x", "yref": "paper", "showarrow": False, "xanchor": "left",
                       "yanchor": "top", "text": "early relapse<br>(< 6 mo)", "font": {"size": SMALL_FONT_SIZE}})
+    if min_count:
+        notes.append({"x": 0, "y": -0.22, "xref": "paper", "yref": "paper", "showarrow": False, "xanchor": "left",
+                      "yanchor": "top", "font": {"size": SMALL_FONT_SIZE},
+                      "text": f"Disclosure control: bins with fewer than {min_count} patients are drawn empty."})
     right = float(hist.table["bin_end"].max())
     # Month ticks at a calendar-like step that is a whole number of bins.
     steps = [m for m in (1, 2, 3, 6, 12, 24, 36, 60, 120) if m % hist.bin_width == 0]
@@ -78,7 +91,7 @@ def timing_figure(
         "template": TEMPLATE, "barmode": "overlay" if mode == "overlay" else "stack", "bargap": 0,
         "xaxis": axis(title={"text": hist.title}, range=[0, right], tick0=0, dtick=step),
         "yaxis": y_axis, "shapes": shapes, "annotations": notes, "height": 380, "showlegend": True,
-        "margin": {"t": 40, "r": 20, "b": 50, "l": 60},
+        "margin": {"t": 40, "r": 20, "b": 100 if min_count else 50, "l": 60},
         "legend": {"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom", "traceorder": "normal"},
     }
     return go.Figure(data=bars, layout=layout)

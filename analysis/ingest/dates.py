@@ -133,7 +133,7 @@ def _day_month(text: pd.Series, order: str) -> tuple[pd.Series, str | None]:
     """``a/b/c`` dates: decide which of a and b is the day (see the module docstring)."""
     parts = text.str.extract(_NUMERIC)
     a, b, year = parts[0].astype(int), parts[2].astype(int), parts[3].astype(int)
-    year = year.where(year >= 100, np.where(year >= 69, 1900 + year, 2000 + year))
+    year = year.where(year >= 100, (1900 + year).where(year >= 69, 2000 + year))
     note = None
     if order == "MDY":
         day_first = pd.Series(False, index=text.index)

@@ -47,7 +47,8 @@ def value_choices(field_name: str) -> tuple[dict, dict[str, object]]:
         return dict(CAUSE_LABELS), dict(CAUSE_TOKENS)
     if field_name in STANDARD_LEVELS:
         levels = STANDARD_LEVELS[field_name]
-        return {level: level for level in levels}, {value_key(level): level for level in levels}
+        return ({level: level for level in levels},
+                {key: level for level in levels if (key := value_key(level)) is not None})
     return dict(EVENT_CODES), dict(EVENT_TOKENS)
 
 

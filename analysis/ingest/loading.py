@@ -130,15 +130,15 @@ def read_data_file(content: bytes, file_name: str, *, sheet: str | None = None) 
     if not content.strip():
         raise LoadError(f"{file_name} is empty.")
     file_format = sniff_format(content, file_name)
+    if file_format == "xlsx":
+        return _finish(_read_xlsx(content, file_name, sheet))
     reader = {
-        "xlsx": _read_xlsx,
         "sav": _read_spss,
         "dta": _read_stata,
         "parquet": _read_parquet,
         "csv": _read_text,
     }[file_format]
-    table = reader(content, file_name, sheet) if file_format == "xlsx" else reader(content, file_name)
-    return _finish(table)
+    return _finish(reader(content, file_name))
 
 
 def sniff_format(content: bytes, file_name: str = "") -> str:

@@ -38,6 +38,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -105,14 +106,25 @@ class MappingError(ValueError):
 # ------------------------------------------------------------------ the mapping
 
 
-def _pairs(value: object) -> tuple:
-    """Dicts become sorted tuples of pairs, so the mapping is hashable and compares by value."""
-    if isinstance(value, Mapping):
-        return tuple(sorted((str(k), _pairs(v)) for k, v in value.items()))
-    return value
+V = TypeVar("V")
+
+#: ``{key: value}`` as a :class:`ColumnMapping` stores it: pairs sorted by key (hashable, compared by value).
+Pairs = tuple[tuple[str, V], ...]
 
 
-@dataclass(frozen=True)
+def as_pairs(items: Mapping[str, V] | Iterable[tuple[str, V]]) -> Pairs[V]:
+    """A dict (or its pairs) in the stored form of :attr:`ColumnMapping.columns`."""
+    return tuple(sorted((str(k), v) for k, v in dict(items).items()))
+
+
+def as_value_maps(
+    maps: Mapping[str, Mapping[str, V]] | Iterable[tuple[str, Iterable[tuple[str, V]]]],
+) -> Pairs[Pairs[V]]:
+    """``{field: {value key: code}}`` in the stored form of :attr:`ColumnMapping.event_values`/``level_values``."""
+    return tuple(sorted((str(f), as_pairs(v)) for f, v in dict(maps).items()))
+
+
+@dataclass(frozen=True, init=False)
 class ColumnMapping:
     """Which user column holds each cohort field, and how to read its values.
 
@@ -143,20 +155,34 @@ class ColumnMapping:
         User columns to leave out altogether (e.g. names, other IDs).
     """
 
-    columns: tuple[tuple[str, str], ...] = ()
+    columns: Pairs[str] = ()
     time_form: str = "durations"
     time_unit: str | None = None
     date_order: str = "auto"
-    event_values: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
-    level_values: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    event_values: Pairs[Pairs[int]] = ()
+    level_values: Pairs[Pairs[str]] = ()
     categorical: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        for name in ("columns", "event_values", "level_values"):
-            object.__setattr__(self, name, _pairs(getattr(self, name)))
-        for name in ("categorical", "ignored"):
-            object.__setattr__(self, name, tuple(dict.fromkeys(str(c) for c in getattr(self, name))))
+    def __init__(
+        self,
+        columns: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        time_form: str = "durations",
+        time_unit: str | None = None,
+        date_order: str = "auto",
+        event_values: Mapping[str, Mapping[str, int]] | Iterable[tuple[str, Iterable[tuple[str, int]]]] = (),
+        level_values: Mapping[str, Mapping[str, str]] | Iterable[tuple[str, Iterable[tuple[str, str]]]] = (),
+        categorical: Iterable[str] = (),
+        ignored: Iterable[str] = (),
+    ) -> None:
+        stored = {
+            "columns": as_pairs(columns), "time_form": time_form, "time_unit": time_unit, "date_order": date_order,
+            "event_values": as_value_maps(event_values), "level_values": as_value_maps(level_values),
+            "categorical": tuple(dict.fromkeys(str(c) for c in categorical)),
+            "ignored": tuple(dict.fromkeys(str(c) for c in ignored)),
+        }
+        for name, value in stored.items():
+            object.__setattr__(self, name, value)
         if self.time_form not in TIME_FORMS:
             raise MappingError(f"time form {self.time_form!r} is not one of {', '.join(TIME_FORMS)}")
         if self.time_unit is not None and self.time_unit not in TIME_UNITS:
@@ -204,12 +230,12 @@ class ColumnMapping:
         columns = {f: c for f, c in self.columns if f != field_name and c != column}
         if column is not None:
             columns[field_name] = column
-        return replace(self, columns=columns)
+        return replace(self, columns=as_pairs(columns))
 
     def with_event_values(self, field_name: str, values: Mapping[str, int]) -> ColumnMapping:
         current = {f: dict(v) for f, v in self.event_values}
         current[field_name] = {str(k): int(v) for k, v in values.items()}
-        return replace(self, event_values=current)
+        return replace(self, event_values=as_value_maps(current))
 
 
 # ------------------------------------------------------------------ JSON file
@@ -348,7 +374,7 @@ class _Problems:
 
     def frame(self) -> pd.DataFrame:
         out = pd.DataFrame(self.rows, columns=["row", "column", "value", "problem", "field"])
-        out["row"] = pd.array(out["row"], dtype="Int64")
+        out["row"] = pd.array(out["row"].to_numpy(), dtype="Int64")
         out["value"] = [display_value(v) for v in out["value"]]
         return out
 
@@ -407,7 +433,8 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
 
 def _checked_columns(frame: pd.DataFrame, mapping: ColumnMapping, problems: _Problems) -> dict[str, str]:
     """``{field: column}`` of the usable mapped columns; whole-column problems are reported."""
-    of = {f: mapping.column(f) for f in mapping.active_fields}
+    column_of = mapping.column_of
+    of = {f: column_of[f] for f in mapping.active_fields}
     for name, column in of.items():
         if column not in frame.columns:
             problems.column(column, f"mapped to “{FIELD_LABELS.get(name, name)}” but not in the file", name)
@@ -419,8 +446,8 @@ def _checked_columns(frame: pd.DataFrame, mapping: ColumnMapping, problems: _Pro
     for name in REQUIRED_BY_FORM[mapping.time_form]:
         if name not in of:
             problems.column(FIELD_LABELS[name], "required field: choose the column that holds it", name)
-    durations = [f for f in ("followup_months", "relapse_months", "event_time") if f in of
-                 and f in FORM_FIELDS[mapping.time_form]]
+    durations: list[str] = [f for f in ("followup_months", "relapse_months", "event_time") if f in of
+                            and f in FORM_FIELDS[mapping.time_form]]
     if "months_hsct1_to_relapse" in of and _stated_unit(of["months_hsct1_to_relapse"]) is None:
         durations.append("months_hsct1_to_relapse")
     if durations and mapping.time_unit is None:
@@ -434,10 +461,18 @@ def _stated_unit(column: str) -> str | None:
 
 
 def _id_text(values: pd.Series) -> pd.Series:
-    if values.map(type).eq(str).all():
+    if all(type(v) is str for v in values):
         text = values.str.strip()
-        return text.where(text != "", None).astype(object)
-    return map_unique(values, lambda v: None if value_key(v) is None else display_value(v).strip())
+        out = text.astype(object)
+        out[text == ""] = None
+        return out
+    return map_unique(values, _trimmed_text)
+
+
+def _trimmed_text(value: object) -> str | None:
+    """A value as trimmed text; None for a value without a key (missing or blank)."""
+    text = display_value(value)
+    return None if value_key(value) is None or text is None else text.strip()
 
 
 def _numbers(frame: pd.DataFrame, column: str, field_name: str, problems: _Problems) -> pd.Series:
@@ -451,7 +486,7 @@ def _numbers(frame: pd.DataFrame, column: str, field_name: str, problems: _Probl
         values = pd.to_numeric(raw, errors="coerce").astype(float)  # surrounding blanks are allowed
         bad = values.isna() & raw.notna()
         problems.cells(bad, raw, column, "not a number", field_name)
-    infinite = np.isinf(values)
+    infinite = cast(pd.Series, np.isinf(values))  # a Series: numpy ufuncs keep the pandas type
     problems.cells(infinite, raw, column, "not a finite number", field_name)
     return values.where(~infinite)
 
@@ -572,7 +607,7 @@ def _standard_covariates(frame, of, mapping, factor, out, problems, sources) -> 
             if key is None:
                 return None
             # Unmapped values pass through unchanged: validation names them.
-            return explicit.get(key) or standard.get(key) or display_value(value).strip()
+            return explicit.get(key) or standard.get(key) or _trimmed_text(value)
 
         out[name] = map_unique(raw, to_level)
         sources[name] = (of[name],)
@@ -623,7 +658,7 @@ def _covariate(raw: pd.Series, as_category: bool) -> pd.Series:
     else:
         values = pd.to_numeric(raw, errors="coerce")
         if (values.isna() & raw.notna()).any():  # some text: a categorical covariate
-            return map_unique(raw, lambda v: None if value_key(v) is None else display_value(v).strip())
+            return map_unique(raw, _trimmed_text)
         values = values.astype(float)
     if np.isinf(values).any():
         values = values.where(~np.isinf(values))

@@ -21,6 +21,8 @@ from analysis.ingest.mapping import (
     FORM_FIELDS,
     ColumnMapping,
     MappingError,
+    as_pairs,
+    as_value_maps,
     form_of_fields,
     parse_map_flags,
     read_mapping_file,
@@ -48,12 +50,12 @@ def mapping_from_options(frame: pd.DataFrame, *, mapping: ColumnMapping | None =
     form = form_of_fields(f for f, c in maps.items() if c is not None) or base.time_form
     if form != base.time_form:
         other = {f for fs in FORM_FIELDS.values() for f in fs} - set(FORM_FIELDS[form])
-        base = replace(base, columns={f: c for f, c in base.columns if f not in other}, time_form=form)
+        base = replace(base, columns=as_pairs({f: c for f, c in base.columns if f not in other}), time_form=form)
     for name, column in maps.items():
         base = base.with_column(name, column)
         if name in (*EVENT_FIELDS, "cause", *STANDARD_LEVELS):  # the base's value map was for another column
-            base = replace(base, event_values={f: dict(v) for f, v in base.event_values if f != name},
-                           level_values={f: dict(v) for f, v in base.level_values if f != name})
+            base = replace(base, event_values=as_value_maps({f: dict(v) for f, v in base.event_values if f != name}),
+                           level_values=as_value_maps({f: dict(v) for f, v in base.level_values if f != name}))
     if time_unit is not None:
         base = replace(base, time_unit=time_unit)
     if categorical:

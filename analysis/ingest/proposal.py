@@ -18,7 +18,7 @@ from dataclasses import replace
 import pandas as pd
 
 from analysis.cohort.model import STANDARD_LEVELS
-from analysis.ingest.mapping import EVENT_FIELDS, FORM_FIELDS, ColumnMapping
+from analysis.ingest.mapping import EVENT_FIELDS, FORM_FIELDS, ColumnMapping, as_value_maps
 from analysis.ingest.values import (
     _UNIT_SUFFIX,
     CAUSE_TOKENS,
@@ -203,7 +203,7 @@ def propose_values(frame: pd.DataFrame, mapping: ColumnMapping) -> ColumnMapping
             continue
         lookup = {value_key(s): level for level, words in synonyms.items() for s in (*words, level)}
         levels[field] = {k: lookup[k] for k in observed_keys(frame[column]) if k in lookup}
-    return replace(mapping, event_values={f: v for f, v in events.items() if v},
-                   level_values={f: v for f, v in levels.items() if v})
+    return replace(mapping, event_values=as_value_maps({f: v for f, v in events.items() if v}),
+                   level_values=as_value_maps({f: v for f, v in levels.items() if v}))
 
 

@@ -33,6 +33,7 @@ from analysis.cohort.model import (
     normalise_cohort,
 )
 from analysis.ingest.mapping import REQUIRED_BY_FORM, ColumnMapping, MappedData, apply_mapping
+from analysis.ingest.values import is_missing
 
 ROW_NUMBERING = (
     "Row = record number in your file: 1 is the first row below the column names "
@@ -160,7 +161,7 @@ def _schema_problems(raw: pd.DataFrame, mapped: MappedData, stage1: pd.DataFrame
 
 
 def _text(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return None
     if isinstance(value, float):
         return f"{value:g}"

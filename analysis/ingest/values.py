@@ -35,12 +35,18 @@ CAUSE_TOKENS: dict[str, int] = {
 }
 
 
+def is_missing(value: object) -> bool:
+    """None, NaN, NaT or pd.NA; a text is never missing (not even an empty one)."""
+    # pd.isna takes any object; the stubs list only pandas' own scalar types.
+    return value is None or (not isinstance(value, str) and pd.isna(value))  # type: ignore[call-overload]
+
+
 def value_key(value: object) -> str | None:
     """How a user's value is matched in value maps: trimmed, lower case, ``1.0`` → ``"1"``.
 
     Missing values give None.
     """
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return None
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
@@ -71,7 +77,7 @@ def value_keys(values: pd.Series) -> pd.Series:
 
 def display_value(value: object) -> str | None:
     """A user's value as text for the problem table (one type, so the table renders anywhere)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d") if value == value.normalize() else str(value)

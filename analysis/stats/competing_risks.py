@@ -20,6 +20,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from analysis.stats._survival_data import frame_columns, group_codes, time_codes
@@ -37,7 +38,7 @@ class CompetingRisksError(ValueError):
 # --------------------------------------------------------------------------- input checks
 
 
-def _as_arrays(time: Sequence[float], cause: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def _as_arrays(time: ArrayLike, cause: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(time, dtype=float)
     c = np.asarray(cause)
     if t.shape != c.shape or t.ndim != 1:
@@ -116,7 +117,7 @@ class CumulativeIncidence:
         return pd.DataFrame({"cause": cause, "time": self._time, **self._by_cause[cause],
                              "n_at_risk": self._n_at_risk, "n_censored": self._n_censored})[_TABLE_COLUMNS]
 
-    def cif_at(self, times: Sequence[float]) -> pd.DataFrame:
+    def cif_at(self, times: ArrayLike) -> pd.DataFrame:
         """Estimates at given times, as ``cmprsk::timepoints``.
 
         The times are sorted and de-duplicated. Each row gives the
@@ -145,7 +146,7 @@ class CumulativeIncidence:
         return pd.DataFrame({"cause": list(self.causes), "n": self.n,
                              "events": [self.events[c] for c in self.causes]})
 
-    def n_at_risk(self, times: Sequence[float]) -> np.ndarray:
+    def n_at_risk(self, times: ArrayLike) -> np.ndarray:
         """Patients still event-free and followed at each time (time >= t), for risk tables."""
         grid = np.asarray(times, dtype=float)
         t, at_risk = self._time, self._n_at_risk
@@ -153,7 +154,7 @@ class CumulativeIncidence:
         # n(t) is the risk set at the first observed time >= t; 0 after the last one.
         return np.where(idx < len(t), at_risk[np.minimum(idx, len(t) - 1)], 0).astype(int)
 
-    def cumulative_events(self, cause: int, times: Sequence[float]) -> np.ndarray:
+    def cumulative_events(self, cause: int, times: ArrayLike) -> np.ndarray:
         """Events of ``cause`` at times <= t."""
         self._check_cause(cause)
         total = np.concatenate([[0], np.cumsum(self._by_cause[cause]["n_event"])])
@@ -164,7 +165,7 @@ class CumulativeIncidence:
         """Distinct times with at least one censored patient."""
         return self._time[self._n_censored > 0]
 
-    def value_at(self, cause: int, column: str, times: Sequence[float]) -> np.ndarray:
+    def value_at(self, cause: int, column: str, times: ArrayLike) -> np.ndarray:
         """A column of :meth:`curve` as a right-continuous step function at ``times``,
         held after the last time (no NaN); for plotting and state estimates."""
         self._check_cause(cause)
@@ -254,8 +255,8 @@ def _loglog_limits(cif: np.ndarray, variance: np.ndarray, conf_level: float) -> 
 
 
 def cumulative_incidence(
-    time: Sequence[float] | pd.DataFrame,
-    cause: Sequence[int] | None = None,
+    time: ArrayLike | pd.DataFrame,
+    cause: ArrayLike | None = None,
     *,
     duration_col: str | None = None,
     cause_col: str | None = None,
@@ -358,7 +359,7 @@ class GrayTest:
         return pd.DataFrame([{"cause": self.cause, "statistic": self.statistic, "df": self.df, "p": self.p}])
 
 
-def _group_codes(group: Sequence) -> tuple[np.ndarray, tuple[str, ...]]:
+def _group_codes(group: ArrayLike) -> tuple[np.ndarray, tuple[str, ...]]:
     codes, names = group_codes(group)
     if (codes < 0).any():
         raise CompetingRisksError("group has missing values; drop those patients first")
@@ -415,9 +416,9 @@ def _gray_score_variance(at_risk, d1, d2, rho):
 
 
 def gray_test(
-    time: Sequence[float] | pd.DataFrame,
-    cause: Sequence[int] | None = None,
-    group: Sequence | None = None,
+    time: ArrayLike | pd.DataFrame,
+    cause: ArrayLike | None = None,
+    group: ArrayLike | None = None,
     *,
     duration_col: str | None = None,
     cause_col: str | None = None,

@@ -26,6 +26,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import chi2
 
 from analysis.stats._survival_data import check_survival_data, frame_columns, group_codes, time_codes
@@ -205,7 +206,7 @@ def logrank_trend_test(time, event=None, group=None, scores: Sequence[float] | N
     return LogRankTest(stat, 1, float(chi2.sf(stat, 1)), "Log-rank test for trend", 0.0, 0.0, table, variance)
 
 
-def holm_adjust(p: Sequence[float]) -> np.ndarray:
+def holm_adjust(p: ArrayLike) -> np.ndarray:
     """Holm's step-down adjustment, R ``p.adjust(p, method = "holm")``."""
     p = np.asarray(p, dtype=float)
     m = len(p)

@@ -17,3 +17,15 @@ def test_first_request_on_a_deep_link_runs_the_page_in_its_frame(page: Page, wai
         main = page.locator('[data-testid="stMain"]').inner_text()
         assert "This page is part of the HSCT2 Explorer" not in main
         assert "/survival" in page.url and "lineage=T-ALL" in page.url
+
+
+def test_the_default_page_s_own_path_on_a_fresh_server(page: Page, wait_for_app):
+    with start_server() as url:
+        page.goto(f"{url}/overview?lineage=T-ALL")
+        wait_for_app(page)
+        page.wait_for_timeout(1500)  # Streamlit's "Page not found" dialog, outside the app, comes a moment later
+        body = page.locator("body").inner_text()
+        assert "Page not found" not in body and "This page is part of the HSCT2 Explorer" not in body
+        assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "HSCT2 Explorer"
+        expect(page.locator('[data-testid="stSidebar"] [data-testid="stMetricValue"]').first).not_to_have_text(
+            "75 of 75")

@@ -216,6 +216,7 @@ def _categorical_columns(s: CovariateSpec, x: pd.Series, codes: np.ndarray, uniq
 
 
 def _cut_columns(s: CovariateSpec, x: pd.Series, notes: list[str]):
+    assert s.cut is not None, "only numeric covariates with a cut are split"
     values = pd.to_numeric(x).to_numpy(dtype=float)
     above = values >= float(s.cut)
     term = cut_label(s.column, s.cut)

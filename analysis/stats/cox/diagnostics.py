@@ -14,6 +14,7 @@ The numbers only: :mod:`analysis.analyses.model_checks` says in words what they 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -111,7 +112,7 @@ def levels_without_events(model: CoxModel) -> pd.DataFrame:
     x = model.design.matrix
     terms = list(model.design.terms["term"])
     for cov, group in levels.groupby("covariate", sort=False):
-        cols = model.design.columns_of(cov)
+        cols = model.design.columns_of(cast(str, cov))
         in_any = (x[:, cols] == 1).any(axis=1) if cols else np.zeros(len(x), dtype=bool)
         for row in group.itertuples(index=False):
             members = ~in_any if row.is_reference else x[:, terms.index(row.term)] == 1
