@@ -82,15 +82,15 @@ def registry_frame(n: int, *, dates: bool = False, seed: int = 7) -> pd.DataFram
     return frame
 
 
-def load_map_validate(content: bytes, unit: str | None = "days") -> tuple[int, int]:
-    """The Data page's path; returns (patients kept, rows excluded)."""
+def load_map_validate(content: bytes, unit: str | None = "days", *, keep: bool = False):
+    """The Data page's path; returns (patients kept, rows excluded), or the cohort with ``keep``."""
     raw = read_data_file(content, "registry.csv")
     mapping = propose_mapping(raw.frame)
     if mapping.time_form != "dates":
         mapping = replace(mapping, time_unit=unit)
     checked = check_upload(raw.frame, mapping)
     cohort = checked.cohort(exclude_flagged=True)
-    return len(cohort), checked.n_flagged
+    return cohort if keep else (len(cohort), checked.n_flagged)
 
 
 def _median_seconds(content: bytes, repeats: int) -> float:
