@@ -211,7 +211,7 @@ def test_thinned_curve_differs_from_the_full_one_only_within_a_bin():
     drawn_at = np.searchsorted(x, steps, side="left")  # the kept point that carries each true step
     assert (x[drawn_at] - steps).max() < x[-1] / 1999
     np.testing.assert_allclose(y[1:], km.survival_at(x[1:])["survival"])
-    band = [t for t in fig.data if t.fill == "tonexty"][0]
+    band = next(t for t in fig.data if t.fill == "tonexty")
     assert len(band.x) == len(x) and len(line.customdata) == len(x)
 
 

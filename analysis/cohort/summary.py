@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -59,7 +61,8 @@ def _count_cell(k: int, n: int) -> str:
 def _level_counts(values: pd.Series) -> dict[str, int]:
     """Patients per level (as text), missing values under :data:`MISSING`; counted on the values, not their text."""
     out: dict[str, int] = {}
-    for value, k in values.value_counts(dropna=False, sort=False).items():
+    counts: dict[Any, int] = values.value_counts(dropna=False, sort=False).to_dict()
+    for value, k in counts.items():
         name = MISSING if pd.isna(value) else str(value)
         out[name] = out.get(name, 0) + int(k)
     return out

@@ -234,8 +234,8 @@ def likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
         pattern, rows = patterns
         if len(distinct) * len(rows) <= GROUPED_CELLS_PER_PATIENT * len(time):
             means, scale = scaling(rows)
-            rs = GroupedRiskSets.build(codes, len(distinct), status, pattern, len(rows))
-            return np.ascontiguousarray(((rows - means) * scale).T), rs, scale
+            grouped = GroupedRiskSets.build(codes, len(distinct), status, pattern, len(rows))
+            return np.ascontiguousarray(((rows - means) * scale).T), grouped, scale
     rs = RiskSets.build(time, status)
     means, scale = scaling(x)
     xt = np.empty((x.shape[1], len(time)))

@@ -232,7 +232,7 @@ def solve(info: np.ndarray, u: np.ndarray) -> np.ndarray | None:
     return step if np.all(np.isfinite(step)) else None
 
 
-def newton(xt: np.ndarray, rs: RiskSets, iter_max: int = ITER_MAX, eps: float = EPS):
+def newton(xt: np.ndarray, rs: RiskSets | GroupedRiskSets, iter_max: int = ITER_MAX, eps: float = EPS):
     """R's coxfit6 iteration on the p × n sorted design.
 
     Returns beta, var, loglik0, loglik, score test at 0, iterations, converged, last score.
