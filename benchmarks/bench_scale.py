@@ -159,6 +159,17 @@ def peak_memory_mb(path: str) -> float:
         at.slider(key="flt_age").set_value((lo + 0.5, hi))  # and a new filter on every page
         at.run()
         lo += 0.5
+    return _peak_rss_mb()
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory: VmHWM (of this program only; ru_maxrss would include the peak of
+    the benchmark process that started it, which Linux carries across exec)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
