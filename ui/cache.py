@@ -14,12 +14,14 @@ longer than half a second shows a spinner saying what it does (:data:`PROGRESS`)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from analysis.cohort.published import load_targets
+from analysis.stats.cox.fit import compile_kernels
 from ui.state import _MEMO
 
 T = TypeVar("T")
@@ -45,6 +47,19 @@ PROGRESS = {
     "risk_factors": "Fitting the Cox model and checking proportional hazards…",
     "risk_factors.subgroups": "Fitting the model within each subgroup…",
 }
+
+
+_KERNELS: list[threading.Thread] = []
+_KERNELS_LOCK = threading.Lock()
+
+
+def compiled_kernels() -> None:
+    """Once per server process, in the background: compile (or load from numba's cache) the compiled kernels
+    of the Cox fit, so that no user waits for it on a first model. Holds nothing of any session."""
+    with _KERNELS_LOCK:
+        if not _KERNELS:
+            _KERNELS.append(threading.Thread(target=compile_kernels, name="compile-kernels", daemon=True))
+            _KERNELS[0].start()
 
 
 def session_memo(name: str, key: tuple, build: Callable[[], T], size: int = 8) -> T:

@@ -279,6 +279,19 @@ def _pack_bits(x):  # pragma: no cover - compiled
     return bits, ok
 
 
+def compile_kernels() -> None:
+    """Run every compiled (numba) kernel once on a few rows, so that it is compiled or loaded from numba's
+    cache now rather than during the first model a user fits (seconds on a fresh install, once)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"t": rng.integers(1, 10, 60).astype(float), "e": (rng.random(60) < 0.7).astype(int),
+                          "a": rng.choice(["x", "y"], 60), "b": rng.normal(size=60)})
+    _ = fit_cox(frame, "t", "e", ["a", "b"]).concordance
+    x = np.asfortranarray(np.column_stack([frame["a"] == "x", frame["b"] > 0]).astype(float))
+    xt, rs, _scale = likelihood_data(frame["t"].to_numpy(), frame["e"].to_numpy(), x, indicator_patterns(x))
+    efron(xt, np.zeros(2), rs)
+    indicator_patterns(np.ascontiguousarray(x))  # designs come column- and row-major
+
+
 def chi2_sf(statistic: float, df: int) -> float:
     """Upper tail of the chi-square distribution (scipy.special, without scipy.stats' overhead)."""
     return float(special.chdtrc(df, statistic)) if np.isfinite(statistic) else float("nan")
