@@ -17,6 +17,7 @@ import streamlit as st
 from analysis.cohort.filters import filter_mask
 from analysis.cohort.model import load_demo_cohort
 from ui.auth import signed_in_or_open
+from ui.cache import compiled_kernels
 from ui.report import report_buttons
 from ui.sidebar import DEMO_NAME, banner, labelled, options, read_link_once, sidebar, write_link
 from ui.state import DataSource, View, active_data, serve_default_page_by_name, set_view
@@ -56,6 +57,7 @@ PAGES = [
 
 
 def main() -> None:
+    compiled_kernels()  # started once per process, in the background
     serve_default_page_by_name(DEFAULT_PATH)
     page = st.navigation(PAGES)
     if not signed_in_or_open():

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 #: The sections, in the order the README shows them.
-SECTIONS = ("bench_pages", "bench_stats", "bench_regression", "bench_prediction", "bench_reports", "bench_hostile",
-            "bench_load")
+SECTIONS = ("bench_pages", "bench_stats", "bench_scale", "bench_browser", "bench_regression", "bench_prediction",
+            "bench_reports", "bench_hostile", "bench_load")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ A second figure does the same with dates instead of durations.
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import sys
 import time
@@ -34,6 +35,19 @@ from analysis.ingest.validation import check_upload
 
 def registry_export(n: int, *, dates: bool = False, seed: int = 7) -> bytes:
     """A semicolon-separated export of ``n`` patients, 1 % of rows broken."""
+    text = registry_frame(n, dates=dates, seed=seed).to_csv(index=False, sep=";")
+    return text.replace(".", ",").encode("utf-8") if not dates else text.encode("utf-8")
+
+
+def registry_parquet(n: int, *, seed: int = 7) -> bytes:
+    """The same export as a Parquet file (typed columns: numbers as numbers)."""
+    buffer = io.BytesIO()
+    registry_frame(n, seed=seed).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def registry_frame(n: int, *, dates: bool = False, seed: int = 7) -> pd.DataFrame:
+    """The export's table: ``n`` patients in a registry's own shape, 1 % of rows broken."""
     rng = np.random.default_rng(seed)
     os_days = np.ceil(rng.exponential(900, n))
     relapsed = rng.random(n) < 0.35
@@ -65,19 +79,18 @@ def registry_export(n: int, *, dates: bool = False, seed: int = 7) -> bytes:
     frame.loc[kinds[2], "age"] = 45.0
     if not dates:
         frame.loc[kinds[3], "OS_days"] = -1.0
-    text = frame.to_csv(index=False, sep=";")
-    return text.replace(".", ",").encode("utf-8") if not dates else text.encode("utf-8")
+    return frame
 
 
-def load_map_validate(content: bytes, unit: str | None = "days") -> tuple[int, int]:
-    """The Data page's path; returns (patients kept, rows excluded)."""
+def load_map_validate(content: bytes, unit: str | None = "days", *, keep: bool = False):
+    """The Data page's path; returns (patients kept, rows excluded), or the cohort with ``keep``."""
     raw = read_data_file(content, "registry.csv")
     mapping = propose_mapping(raw.frame)
     if mapping.time_form != "dates":
         mapping = replace(mapping, time_unit=unit)
     checked = check_upload(raw.frame, mapping)
     cohort = checked.cohort(exclude_flagged=True)
-    return len(cohort), checked.n_flagged
+    return cohort if keep else (len(cohort), checked.n_flagged)
 
 
 def _median_seconds(content: bytes, repeats: int) -> float:

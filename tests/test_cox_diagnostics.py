@@ -32,11 +32,10 @@ def test_zph_verdict_in_plain_language():
     assert "No evidence against proportional hazards" in table.loc["age", "verdict"]
 
 
-def test_km_transform_is_one_minus_km_just_before_each_time():
-    """Deaths at 1 (of 4) and 3 (of 2): S = 3/4 after 1, 3/8 after 3."""
-    time = np.array([1.0, 2.0, 3.0, 4.0])
-    event = np.array([1, 0, 1, 0])
-    np.testing.assert_allclose(_km_transform(time, event), [0, 0.25, 0.25, 1 - 3 / 8])
+def test_km_transform_is_one_minus_km_just_before_each_death_time():
+    """Deaths at 1 (of 4 at risk), 3 (of 2) and 5 (2 of 4): S = 3/4 after 1, 3/8 after 3."""
+    np.testing.assert_allclose(_km_transform(np.array([4.0, 2.0, 4.0]), np.array([1.0, 1.0, 2.0])),
+                               [0, 0.25, 1 - 3 / 8])
 
 
 def test_events_per_covariate_counts_coefficients():

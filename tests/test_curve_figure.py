@@ -197,3 +197,35 @@ def test_many_steps_are_thinned_to_the_step_values():
     assert len(line.x) <= 2001
     at = km.survival_at(np.array(line.x[1:]))
     np.testing.assert_allclose(line.y[1:], at["survival"])
+
+
+def test_thinned_curve_differs_from_the_full_one_only_within_a_bin():
+    """Each true step is drawn at the next kept point, less than 1/2000 of the axis later, at its true value."""
+    rng = np.random.default_rng(11)
+    km = fit_kaplan_meier(np.round(rng.exponential(30, 8000), 3), rng.integers(0, 2, 8000))
+    fig = curve_figure([kaplan_meier_curve(km)], y_title="OS", fade_below=None, ci_band=True)
+    line = main_traces(fig)[0]
+    x, y = np.asarray(line.x), np.asarray(line.y)
+    steps = km.table.loc[km.table["n_event"] > 0, "time"].to_numpy()
+    assert len(x) <= 2001 < len(steps)
+    drawn_at = np.searchsorted(x, steps, side="left")  # the kept point that carries each true step
+    assert (x[drawn_at] - steps).max() < x[-1] / 1999
+    np.testing.assert_allclose(y[1:], km.survival_at(x[1:])["survival"])
+    band = next(t for t in fig.data if t.fill == "tonexty")
+    assert len(band.x) == len(x) and len(line.customdata) == len(x)
+
+
+def test_states_figure_keeps_true_points_and_at_most_2000_per_state():
+    from analysis.figures.cif import states_figure
+    from analysis.stats.patient_states import state_probabilities
+
+    rng = np.random.default_rng(12)
+    n = 6000
+    t = np.round(rng.exponential(30, n), 3)
+    cause = rng.choice([0, 1, 2], n, p=[0.5, 0.3, 0.2])
+    states = state_probabilities(t, cause, label="all")
+    fig = states_figure([states])
+    first = fig.data[0]
+    assert len(states.table) > 2000 >= len(first.x) - 1
+    full = states.table.set_index("time")
+    np.testing.assert_allclose(np.asarray(first.y) / 100, full.loc[np.asarray(first.x), states.states[0]])

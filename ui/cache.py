@@ -8,17 +8,20 @@
 
 A session-scoped ``st.cache_data`` would copy (pickle) every result on every
 hit; fits of 100,000 patients are read many times per rerun, so the memo keeps
-the objects themselves (they are frozen dataclasses).
+the objects themselves (they are frozen dataclasses). A computation that takes
+longer than half a second shows a spinner saying what it does (:data:`PROGRESS`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from analysis.cohort.published import load_targets
+from analysis.stats.cox.fit import compile_kernels
 from ui.state import _MEMO
 
 T = TypeVar("T")
@@ -35,6 +38,30 @@ def published_targets() -> dict:
     return load_targets()
 
 
+#: What a computation is doing, shown (with the elapsed time) when it takes longer than half a second.
+PROGRESS = {
+    "overview.headline": "Estimating overall and relapse-free survival…",
+    "overview.table_one": "Counting the patient characteristics…",
+    "survival": "Estimating the survival curves and tests…",
+    "relapse": "Estimating the cumulative incidences and Gray's tests…",
+    "risk_factors": "Fitting the Cox model and checking proportional hazards…",
+    "risk_factors.subgroups": "Fitting the model within each subgroup…",
+}
+
+
+_KERNELS: list[threading.Thread] = []
+_KERNELS_LOCK = threading.Lock()
+
+
+def compiled_kernels() -> None:
+    """Once per server process, in the background: compile (or load from numba's cache) the compiled kernels
+    of the Cox fit, so that no user waits for it on a first model. Holds nothing of any session."""
+    with _KERNELS_LOCK:
+        if not _KERNELS:
+            _KERNELS.append(threading.Thread(target=compile_kernels, name="compile-kernels", daemon=True))
+            _KERNELS[0].start()
+
+
 def session_memo(name: str, key: tuple, build: Callable[[], T], size: int = 8) -> T:
     """This session's last ``size`` results of ``build`` under ``name``, by ``key``.
 
@@ -48,5 +75,7 @@ def session_memo(name: str, key: tuple, build: Callable[[], T], size: int = 8) -
     if key not in store:
         if len(store) >= size:
             store.pop(next(iter(store)))  # the oldest
-        store[key] = build()
+        # st.spinner appears only once the work has taken half a second (DELAY_SECS): no flicker on the demo
+        with st.spinner(PROGRESS.get(name, "Computing…"), show_time=True):
+            store[key] = build()
     return store[key]

@@ -28,6 +28,7 @@ from analysis.cohort.filters import (
     from_query_params,
     to_query_params,
     with_age_group,
+    with_coded_text,
 )
 from analysis.cohort.model import STANDARD_LEVELS, label
 from analysis.text import escape_markdown
@@ -190,7 +191,7 @@ def labelled(full: pd.DataFrame, age_cut: float) -> pd.DataFrame:
     """The active data with ``age_group`` for the current cut, built once per dataset and cut."""
     key = (data_generation(), len(full), age_cut)
     if st.session_state.get("_labelled_key") != key:
-        st.session_state["_labelled"] = with_age_group(full, age_cut)
+        st.session_state["_labelled"] = with_coded_text(with_age_group(full, age_cut))
         st.session_state["_labelled_key"] = key
     return st.session_state["_labelled"]
 

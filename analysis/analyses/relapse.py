@@ -104,7 +104,7 @@ def gray_tests(frame: pd.DataFrame, *, causes: Sequence[int] = CAUSES,
             row["note"] = "needs at least two groups"
         else:
             try:
-                test = gray_test(rfs_time(frame), competing_cause(frame), frame[GROUP].astype(str),
+                test = gray_test(rfs_time(frame), competing_cause(frame), frame[GROUP],
                                  cause_of_interest=cause, rho=rho)
                 row.update(statistic=test.statistic, df=test.df, p=test.p)
             except CompetingRisksError as err:
@@ -217,16 +217,20 @@ def compare_relapse(comparison: Comparison) -> RelapseComparison:
         No group has patients (e.g. saved cohorts that match nobody), or the
         cumulative incidence of a group cannot be estimated.
     """
-    present = [(g, rows) for g, rows in comparison.groups() if len(rows)]
+    present = [(g, rows) for g, rows in comparison.positions() if len(rows)]
     if not present:
         names = ", ".join(repr(g) for g in comparison.order)
         verb = "matches" if len(comparison.order) == 1 else "match"
         raise CompetingRisksError(f"no group has patients ({names} {verb} no patient in these data)")
     # One fit per group serves the curves, the tables and the patient states (as cif_by_group fits it).
+    frame = comparison.frame
+    time, cause = rfs_time(frame), competing_cause(frame)
+    os_ep = endpoint(frame, "os") if has_overall_survival(frame) else None
     fits, states = {}, []
     for g, rows in present:
-        fits[g] = cumulative_incidence(rfs_time(rows), competing_cause(rows))
-        states.append(patient_states(rows, label=g, fit=fits[g]))
+        fits[g] = cumulative_incidence(time[rows], cause[rows])
+        states.append(state_probabilities(time[rows], cause[rows], None if os_ep is None else os_ep.time[rows],
+                                          None if os_ep is None else os_ep.event[rows], label=g, fit=fits[g]))
     groups = list(fits)
     tests = gray_tests(comparison.frame, overlapping=comparison.overlapping) if len(groups) > 1 else None
     return RelapseComparison(fits=fits, empty=tuple(g for g in comparison.order if g not in groups), tests=tests,

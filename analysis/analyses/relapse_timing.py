@@ -76,20 +76,24 @@ class TimingHistogram:
         return _TITLES[self.interval]
 
 
-def _groups(frame: pd.DataFrame, order: Sequence[str] | None) -> list[tuple[str, pd.DataFrame]]:
+def _groups(frame: pd.DataFrame, order: Sequence[str] | None) -> list[tuple[str, np.ndarray]]:
+    """(label, positions of its rows in ``frame``) per group."""
     if GROUP not in frame:
-        return [(ALL, frame)]
-    labels = list(order) if order is not None else sorted(frame[GROUP].astype(str).unique())
-    return [(g, frame[frame[GROUP] == g]) for g in labels]
+        return [(ALL, np.arange(len(frame)))]
+    codes, found = pd.factorize(frame[GROUP])  # hashing the labels once, not comparing text per group
+    index = {str(g): i for i, g in enumerate(found)}
+    labels = list(order) if order is not None else sorted(index)
+    return [(g, np.flatnonzero(codes == index.get(str(g), -1))) for g in labels]
 
 
 def _interval_times(rows: pd.DataFrame, interval: str) -> np.ndarray:
+    """Each patient's interval in months (NaN where there is none: no relapse, unknown, negative)."""
     if interval == HSCT2_TO_RELAPSE:
-        values = rows.loc[rows["relapse"] == 1, "relapse_months"]
+        values = rows["relapse_months"].where(rows["relapse"] == 1)
     else:
         values = rows["months_hsct1_to_relapse"]
     times = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    return times[np.isfinite(times) & (times >= 0)]
+    return np.where(np.isfinite(times) & (times >= 0), times, np.nan)
 
 
 def timing_histogram(
@@ -124,7 +128,8 @@ def timing_histogram(
         raise TimingError(f"bin width must be 1, 2 or 3 months, got {bin_width:g}")
     if interval == HSCT1_TO_RELAPSE and "months_hsct1_to_relapse" not in frame:
         raise TimingError("the data have no column months_hsct1_to_relapse (time from HSCT1 to relapse)")
-    groups = [(g, rows, _interval_times(rows, interval)) for g, rows in _groups(frame, order)]
+    every = _interval_times(frame, interval)
+    groups = [(g, rows, every[rows][np.isfinite(every[rows])]) for g, rows in _groups(frame, order)]
     longest = max((t.max() for _, _, t in groups if len(t)), default=None)
     if longest is None:
         what = "relapse after HSCT2" if interval == HSCT2_TO_RELAPSE else "known time from HSCT1 to relapse"

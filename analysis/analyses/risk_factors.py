@@ -23,6 +23,7 @@ from analysis.analyses.model_checks import (
 )
 from analysis.analyses.models import cox_model
 from analysis.cohort.model import CohortError, endpoint, label, levels
+from analysis.stats._survival_data import aeq_times, time_codes
 from analysis.stats.cox.design import CovariateSpec, Design, DesignError, build_design
 from analysis.stats.cox.diagnostics import ProportionalHazardsTest, events_per_covariate
 from analysis.stats.cox.fit import CoxFitError, CoxModel, chi2_sf, fit_design
@@ -110,7 +111,10 @@ def subgroup_effects(cohort: pd.DataFrame, endpoint_name: str, factor: Covariate
     """Hazard ratio of ``factor`` within each level of every ``by`` covariate, with interaction tests."""
     ep = endpoint(cohort, endpoint_name)
     columns = [c for c in dict.fromkeys([factor.column, *(s.column for s in by)]) if c in cohort.columns]
-    frame = cohort[columns].assign(_time=ep.time, _event=ep.event)
+    frame = cohort[columns].assign(_time=_time_ranks(ep.time), _event=ep.event)
+    for column in columns:  # coded once: the many subgroup designs below then factorize codes, not text
+        if frame[column].dtype == object:
+            frame[column] = frame[column].astype("category")
     overall = build_design(frame, [factor])
     if overall.matrix.shape[1] != 1:
         raise DesignError(f"{label(factor.column)} must give exactly one term (two levels, or a cut) "
@@ -120,7 +124,8 @@ def subgroup_effects(cohort: pd.DataFrame, endpoint_name: str, factor: Covariate
     for spec in by:
         if spec.column == factor.column:
             continue
-        sub = frame.loc[frame[spec.column].notna() & frame[factor.column].notna()]
+        known = (frame[spec.column].notna() & frame[factor.column].notna()).to_numpy()
+        sub = frame if known.all() else frame.loc[known]
         by_design = build_design(sub, [spec])
         if by_design.matrix.shape[1] == 0:
             continue
@@ -134,6 +139,20 @@ def subgroup_effects(cohort: pd.DataFrame, endpoint_name: str, factor: Covariate
                                         "estimable", "note"])
     interaction = pd.DataFrame(tests, columns=["by", "statistic", "df", "p", "note"])
     return SubgroupEffects(factor.column, term, table, interaction)
+
+
+def _time_ranks(time: np.ndarray) -> np.ndarray:
+    """The times' ranks among the distinct times (aeqSurv-merged), as floats; missing stays missing.
+
+    A Cox model sees the times only through their order, so its estimates on
+    the ranks are those on the times; ranks are whole numbers, which every
+    subgroup model then counts instead of hashing the times again.
+    """
+    time = np.asarray(time, dtype=float)
+    known = np.isfinite(time)
+    out = np.full(len(time), np.nan)
+    out[known] = time_codes(aeq_times(time[known]))[0]
+    return out
 
 
 def _membership(design: Design) -> dict[str, np.ndarray]:

@@ -197,13 +197,14 @@ def compare_survival(comparison: Comparison, endpoint: str, *, cohort: pd.DataFr
 def _fit_groups(comparison: Comparison, endpoint: str,
                 conf_type: str) -> tuple[list[KaplanMeier], list[str], dict[str, str]]:
     curves, empty, problems = [], [], {}
-    for group, rows in comparison.groups():
-        if not len(rows):
+    positions = comparison.positions()
+    ep = derive_endpoint(comparison.frame, endpoint) if any(len(rows) for _, rows in positions) else None
+    for group, rows in positions:
+        if ep is None or not len(rows):
             empty.append(group)
             continue
-        ep = derive_endpoint(rows, endpoint)
         try:
-            curves.append(fit_kaplan_meier(ep.time, ep.event, conf_type=conf_type, label=group))
+            curves.append(fit_kaplan_meier(ep.time[rows], ep.event[rows], conf_type=conf_type, label=group))
         except SurvivalDataError as err:
             problems[group] = str(err)
     return curves, empty, problems

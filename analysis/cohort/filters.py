@@ -142,6 +142,17 @@ def with_age_group(cohort: pd.DataFrame, age_cut: float) -> pd.DataFrame:
     return out
 
 
+def with_coded_text(cohort: pd.DataFrame) -> pd.DataFrame:
+    """``cohort`` with its text covariates as pandas categoricals, coded once.
+
+    The values are unchanged; filtering, counting and building model designs
+    then work on small integer codes instead of hashing text, which matters
+    for registries of a million patients. The identifier stays text.
+    """
+    text = [c for c in cohort.columns if cohort[c].dtype == object and c != "patient_id"]
+    return cohort.astype({c: "category" for c in text}) if text else cohort
+
+
 def apply_filter(cohort: pd.DataFrame, filters: CohortFilter) -> pd.DataFrame:
     """The patients of ``cohort`` that pass ``filters``, with ``age_group`` added.
 
@@ -160,7 +171,8 @@ def filter_mask(cohort: pd.DataFrame, filters: CohortFilter) -> np.ndarray:
     for column, allowed in filters.levels:
         if column in cohort:
             values = cohort[column]
-            if values.dtype != object:  # categorical codes stored as numbers compare as text
+            if values.dtype != object and not isinstance(values.dtype, pd.CategoricalDtype):
+                # categorical codes stored as numbers compare as text
                 values = values.astype("string")
             keep &= values.isin(allowed).fillna(False).to_numpy(dtype=bool)
     for column, (lo, hi) in filters.ranges:

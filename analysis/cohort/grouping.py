@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.cohort.filters import SavedCohort, apply_filter
@@ -51,9 +52,17 @@ class Comparison:
     def n_groups(self) -> int:
         return len(self.order)
 
+    def positions(self) -> list[tuple[str, np.ndarray]]:
+        """(label, positions of its rows in ``frame``) for each group, in display order."""
+        codes, labels = pd.factorize(self.frame[GROUP])  # hashing the labels once, not comparing text per group
+        index = {str(label): i for i, label in enumerate(labels)}
+        return [(g, np.flatnonzero(codes == index[g]) if g in index else np.zeros(0, dtype=np.intp))
+                for g in self.order]
+
     def groups(self) -> list[tuple[str, pd.DataFrame]]:
         """(label, rows) for each group, in display order."""
-        return [(g, self.frame[self.frame[GROUP] == g]) for g in self.order]
+        return [(g, self.frame if len(rows) == len(self.frame) else self.frame.take(rows))
+                for g, rows in self.positions()]
 
 
 def compare_by(cohort: pd.DataFrame, by: str | None) -> Comparison:
@@ -63,7 +72,8 @@ def compare_by(cohort: pd.DataFrame, by: str | None) -> Comparison:
     if by not in cohort:
         raise KeyError(f"cannot compare by {by!r}: no such column")
     known = cohort[by].notna()
-    frame = cohort.loc[known].assign(**{GROUP: cohort.loc[known, by].astype(str)})
+    rows = cohort if known.all() else cohort.loc[known]
+    frame = rows.assign(**{GROUP: rows[by].astype(str)})
     order = tuple(levels(cohort.loc[known], by)) if by != "age_group" else tuple(
         sorted(frame[GROUP].unique(), key=lambda g: (not g.startswith("<"), g))
     )

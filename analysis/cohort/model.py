@@ -175,7 +175,7 @@ def _schema(has_death_unknown: bool) -> pa.DataFrameSchema:
         )
     for column, levels in STANDARD_LEVELS.items():
         columns[column] = pa.Column(
-            str,
+            None,  # the levels are text: a value outside them fails the check (no per-value type test)
             pa.Check.isin(list(levels), error=f"not one of {', '.join(levels)}"),
             nullable=True,
             coerce=False,
@@ -301,9 +301,11 @@ def _coerce_numbers(df: pd.DataFrame) -> tuple[list[dict], pd.DataFrame]:
             continue
         raw = out[column]
         values = pd.to_numeric(raw, errors="coerce")
-        bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-        rows.extend({"row": i, "column": column, "value": raw[i], "problem": "not a number"}
-                    for i in out.index[bad])
+        unread = values.isna() & raw.notna()  # only these can be text that is not a number
+        if unread.any():
+            blank = raw[unread].astype(str).str.strip() == ""
+            rows.extend({"row": i, "column": column, "value": raw[i], "problem": "not a number"}
+                        for i in blank.index[~blank.to_numpy()])
         out[column] = values.astype(float)
     return rows, out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -56,6 +58,16 @@ def _count_cell(k: int, n: int) -> str:
     return f"{k} ({100 * k / n:.0f} %)" if n else "–"
 
 
+def _level_counts(values: pd.Series) -> dict[str, int]:
+    """Patients per level (as text), missing values under :data:`MISSING`; counted on the values, not their text."""
+    out: dict[str, int] = {}
+    counts: dict[Any, int] = values.value_counts(dropna=False, sort=False).to_dict()
+    for value, k in counts.items():
+        name = MISSING if pd.isna(value) else str(value)
+        out[name] = out.get(name, 0) + int(k)
+    return out
+
+
 def table_one(cohort: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Baseline characteristics ("Table 1") of ``cohort``, optionally split by ``by``.
 
@@ -74,7 +86,7 @@ def table_one(cohort: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         if column == by:
             continue
         rows.append((f"{label(column)}, n (%)", ["" for _ in groups]))
-        counts = [g[column].astype(str).where(g[column].notna(), MISSING).value_counts() for _, g in groups]
+        counts = [_level_counts(g[column]) for _, g in groups]
         shown = levels(cohort, column) + ([MISSING] if cohort[column].isna().any() else [])
         for lvl in shown:
             rows.append((f"    {lvl}", [_count_cell(int(c.get(lvl, 0)), len(g))

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from analysis.analyses.relapse import CAUSES, RelapseComparison
 from analysis.cohort.model import CAUSE_NRM, CAUSE_RELAPSE
-from analysis.figures.curves import Curve, curve_figure
+from analysis.figures.curves import Curve, curve_figure, step_indices
 from analysis.figures.style import FONT_SIZE, TEMPLATE, axis
 from analysis.stats.competing_risks import CompetingRisksError, CumulativeIncidence
 from analysis.stats.patient_states import STATE_LABELS, PatientStates
@@ -41,13 +41,14 @@ STATE_COLOURS: dict[str, str] = {
 
 
 def states_figure(states: Sequence[PatientStates], *, max_time: float | None = None,
-                  max_points: int = 600, min_count: int | None = None) -> go.Figure:
+                  max_points: int = 2000, min_count: int | None = None) -> go.Figure:
     """Stacked step areas of the state probabilities (in %), one panel per group.
 
     Each panel ends at its group's last estimable time; ``max_time`` (months)
     limits the common x axis. Panels with more than ``max_points`` times are
-    drawn from the step functions evaluated on an even grid of that many
-    points, so a large cohort does not send every event time to the browser.
+    drawn through the last step in each of that many equal time bins
+    (:func:`~analysis.figures.curves.step_indices`), so a large cohort does not
+    send every event time to the browser.
     Without groups the figure is empty and says "No patients".
     """
     panels = len(states)
@@ -92,9 +93,7 @@ def states_figure(states: Sequence[PatientStates], *, max_time: float | None = N
 
 def _thinned(group: PatientStates, max_time: float | None, max_points: int) -> pd.DataFrame:
     table = group.table if max_time is None else group.table[group.table["time"] <= max_time]
-    if len(table) <= max_points:
-        return table
-    return group.at(np.linspace(0.0, float(table["time"].iloc[-1]), max_points))
+    return table.iloc[step_indices(table["time"].to_numpy(), max_points)]
 
 
 def cif_curve(fit: CumulativeIncidence, cause: int, label: str) -> Curve:

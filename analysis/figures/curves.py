@@ -228,10 +228,22 @@ def _thin_steps(t: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
     """
     if len(t) <= _MAX_STEPS:
         return (t, *values)
-    bins = np.floor(t / t[-1] * (_MAX_STEPS - 1)).astype(int)
-    last_in_bin = np.flatnonzero(np.diff(bins, append=bins[-1] + 1) != 0)
-    keep = np.union1d([0], last_in_bin)
+    keep = step_indices(t)
     return (t[keep], *(v[keep] for v in values))
+
+
+def step_indices(t: np.ndarray, limit: int = _MAX_STEPS) -> np.ndarray:
+    """Indices of the first time and of the last step in each of ``limit`` equal bins of [0, t[-1]] (sorted ``t``).
+
+    Drawn as a step line through these points, the curve differs from the
+    full one only inside a bin (1/``limit`` of the axis, under a pixel) and
+    every drawn point is a true point of the curve.
+    """
+    if len(t) <= limit or t[-1] <= 0:
+        return np.arange(len(t))
+    bins = np.floor(t / t[-1] * (limit - 1)).astype(int)
+    last_in_bin = np.flatnonzero(np.diff(bins, append=bins[-1] + 1) != 0)
+    return np.union1d([0], last_in_bin)
 
 
 def _legend_name(curve: Curve, min_count: int | None = None) -> str:

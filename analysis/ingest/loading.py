@@ -398,11 +398,13 @@ def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     converted: list[str] = []
     out = frame.copy()
     for column in frame.columns:
-        values = frame[column].dropna()
+        # Registry columns repeat few distinct texts: test and rewrite each distinct one once.
+        values = pd.Series(pd.unique(frame[column].dropna()), dtype=object)
         if values.empty or not values.str.contains(",", regex=False).any():
             continue
         if values.str.match(_DECIMAL_COMMA).all():
-            out[column] = frame[column].str.replace(",", ".", regex=False)
+            out[column] = frame[column].map(dict(zip(values, values.str.replace(",", ".", regex=False),
+                                                     strict=True)))
             converted.append(str(column))
     return out, converted
 

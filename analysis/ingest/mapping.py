@@ -754,10 +754,10 @@ def _covariate(raw: pd.Series, as_category: bool) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw):
         values = raw.astype(float)
     else:
-        values = pd.to_numeric(raw, errors="coerce")
-        if (values.isna() & raw.notna()).any():  # some text: a categorical covariate
+        distinct = pd.Series(pd.unique(raw.dropna()), dtype=object)  # each distinct text is read once
+        if pd.to_numeric(distinct, errors="coerce").isna().any():  # some text: a categorical covariate
             return map_unique(raw, _trimmed_text)
-        values = values.astype(float)
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
     if np.isinf(values).any():
         values = values.where(~np.isinf(values))
     if as_category:

@@ -23,7 +23,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from analysis.stats._survival_data import frame_columns
+from analysis.stats._survival_data import frame_columns, group_codes, time_codes
 
 #: The causes estimated by default: 1 and 2 (relapse and NRM in this project's cohorts).
 DEFAULT_CAUSES: tuple[int, ...] = (1, 2)
@@ -184,7 +184,7 @@ def _risk_sets(time: np.ndarray, cause: np.ndarray, codes: np.ndarray, n_groups:
     censored and, per cause in ``causes``, the events of that cause; plus all
     events. Everything is (times x groups).
     """
-    utimes, inverse = np.unique(time, return_inverse=True)
+    inverse, utimes = time_codes(time)
     cell = inverse * n_groups + codes
     size = len(utimes) * n_groups
 
@@ -360,12 +360,10 @@ class GrayTest:
 
 
 def _group_codes(group: ArrayLike) -> tuple[np.ndarray, tuple[str, ...]]:
-    labels = pd.Series(np.asarray(group, dtype=object))
-    if labels.isna().any():
+    codes, names = group_codes(group)
+    if (codes < 0).any():
         raise CompetingRisksError("group has missing values; drop those patients first")
-    labels = labels.astype(str)
-    names, codes = np.unique(labels.to_numpy(), return_inverse=True)
-    return codes, tuple(str(g) for g in names)
+    return codes, tuple(names)
 
 
 def _gray_score_variance(at_risk, d1, d2, rho):

@@ -39,6 +39,8 @@ from analysis.stats._survival_data import (
     aeq_times,
     check_survival_data,
     frame_columns,
+    group_codes,
+    time_codes,
 )
 
 __all__ = ["CONF_TYPES", "EmptyGroupError", "KaplanMeier", "SurvivalDataError", "SurvivalQuantile", "aeq_times",
@@ -215,7 +217,7 @@ def fit_kaplan_meier(time, event=None, *, duration_col: str | None = None, event
         raise ValueError(f"conf_level must be between 0 and 1, got {conf_level}")
     time, event = frame_columns((time, event), {"duration_col": duration_col, "event_col": event_col})
     t, e = check_survival_data(time, event)
-    unique, position = np.unique(t, return_inverse=True)
+    position, unique = time_codes(t)
     n_event = np.bincount(position, weights=e, minlength=len(unique))
     n_leaving = np.bincount(position, minlength=len(unique)).astype(float)
     # Patients at risk at a time: everybody whose time is that time or later.
@@ -314,15 +316,15 @@ def fit_by_group(time, event, group=None, *, order: Sequence[str] | None = None,
     e = np.asarray(event)
     if group is None:
         return [fit_kaplan_meier(t, e, conf_type=conf_type, conf_level=conf_level)]
-    g = pd.Series(np.asarray(group, dtype=object))
-    present = g.notna().to_numpy()
-    labels = g[present].astype(str).to_numpy()
-    t, e = t[present], e[present]
+    codes, names = group_codes(group)
+    present = codes >= 0
+    codes, t, e = codes[present], t[present], e[present]
     if order is None:
-        order = sorted(set(labels))
+        order = names
+    index = {name: i for i, name in enumerate(names)}
     curves = []
     for level in order:
-        mask = labels == str(level)
+        mask = codes == index.get(str(level), -1)
         if not mask.any():
             raise EmptyGroupError(f"group {level!r} has no patients")
         curves.append(fit_kaplan_meier(t[mask], e[mask], conf_type=conf_type, conf_level=conf_level,

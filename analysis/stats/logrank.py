@@ -29,7 +29,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import chi2
 
-from analysis.stats._survival_data import check_survival_data, frame_columns
+from analysis.stats._survival_data import check_survival_data, frame_columns, group_codes, time_codes
 
 
 class LogRankError(ValueError):
@@ -80,13 +80,14 @@ def _method_name(rho: float, gamma: float) -> str:
 def _prepare(time, event, group, order: Sequence[str] | None):
     """Validated times and events, group codes (-1: missing or not in ``order``) and the levels."""
     t, e = check_survival_data(time, event)
-    g = pd.Series(np.asarray(group, dtype=object))
-    if len(g) != len(t):
-        raise LogRankError(f"groups and times differ in length ({len(g)} vs {len(t)})")
-    labels = g.where(g.isna(), g.astype(str))
-    levels = list(order) if order is not None else sorted(set(labels.dropna()))
-    codes = pd.Categorical(labels, categories=levels).codes.astype(np.intp)
-    return t, e, codes, levels
+    if len(group) != len(t):
+        raise LogRankError(f"groups and times differ in length ({len(group)} vs {len(t)})")
+    codes, names = group_codes(group)
+    levels = list(order) if order is not None else names
+    position = {str(level): i for i, level in enumerate(levels)}
+    # each label's place in ``levels`` (-1: not there); the last entry maps missing groups (code -1) to -1
+    lookup = np.array([position.get(name, -1) for name in names] + [-1], dtype=np.intp)
+    return t, e, lookup[codes], levels
 
 
 def _components(t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int, rho: float, gamma: float):
@@ -98,7 +99,7 @@ def _components(t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int, rho: fl
         raise LogRankError("a between-group test needs at least two groups with patients")
     if e.sum() == 0:
         raise LogRankError("no events in any group: the groups cannot be compared")
-    unique, position = np.unique(t, return_inverse=True)
+    position, unique = time_codes(t)
     cell = position * k + codes
     size = len(unique) * k
     deaths = np.bincount(cell, weights=e, minlength=size).reshape(-1, k)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.stats._survival_data import distinct_values
 from analysis.stats.competing_risks import CompetingRisksError, CumulativeIncidence, cumulative_incidence
 from analysis.stats.kaplan_meier import fit_kaplan_meier
 
@@ -131,7 +132,7 @@ def state_probabilities(time, cause, os_time=None, os_event=None, *, label: str 
                                   f"of {len(time)}")
     split = os_time is not None
     os_t = None if os_time is None else np.asarray(os_time, dtype=float)
-    grid = np.unique(np.concatenate([[0.0], time, [] if os_t is None else os_t]))
+    grid = distinct_values(np.concatenate([[0.0], time, [] if os_t is None else os_t]))
     cir, nrm = (fit.value_at(k, "cif", grid) for k in (CAUSE_RELAPSE, CAUSE_NRM))
     # After the last relapse-free-survival time the incidences are known only
     # if nobody is left relapse-free (then they stay final while OS goes on).

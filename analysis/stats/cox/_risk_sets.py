@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.stats._survival_data import stable_order
+
 
 @dataclass(frozen=True)
 class RiskSets:
@@ -31,14 +33,72 @@ class RiskSets:
 
     @classmethod
     def build(cls, time: np.ndarray, event: np.ndarray) -> RiskSets:
-        order = np.argsort(time, kind="stable")
+        order = stable_order(time)
         t = time[order]
         death_pos = np.flatnonzero(event[order] == 1)
-        death_times, group, counts = np.unique(t[death_pos], return_inverse=True, return_counts=True)
-        group_first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        td = t[death_pos]  # sorted: a new group wherever the death time changes
+        new = np.concatenate(([True], td[1:] != td[:-1])) if len(td) else np.zeros(0, dtype=bool)
+        group_first = np.flatnonzero(new)
+        group = np.cumsum(new) - 1
+        counts = np.diff(np.append(group_first, len(td)))
         rank_in_group = np.arange(len(death_pos)) - group_first[group]
         return cls(order, death_pos, group, rank_in_group / counts[group],
-                   np.searchsorted(t, death_times, side="left"), group_first, len(t))
+                   np.searchsorted(t, td[group_first], side="left"), group_first, len(t))
+
+    @property
+    def n_at_risk(self) -> np.ndarray:
+        """Patients at risk at each death time."""
+        return (self.n - self.group_start).astype(float)
+
+    @property
+    def n_deaths(self) -> np.ndarray:
+        """Deaths at each death time."""
+        return np.diff(np.append(self.group_first, len(self.death_pos))).astype(float)
+
+
+@dataclass(frozen=True)
+class GroupedRiskSets:
+    """The risk sets of a model whose covariates take few distinct rows (patterns), as counts per pattern.
+
+    For a design of 0/1 covariates the patients of one pattern share their
+    risk score, so the Efron likelihood only needs, per death time g and
+    pattern k, the patients at risk (``at_risk``, time ≥ t_g) and the deaths
+    (``deaths``): O(death times × patterns) per iteration instead of O(n).
+    ``death_group`` and ``frac`` are per death, as in :class:`RiskSets`;
+    ``pattern_deaths`` counts the deaths of each pattern.
+    """
+
+    at_risk: np.ndarray
+    deaths: np.ndarray
+    death_group: np.ndarray
+    frac: np.ndarray
+    pattern_deaths: np.ndarray
+
+    @classmethod
+    def build(cls, time_code: np.ndarray, n_times: int, event: np.ndarray, pattern: np.ndarray,
+              n_patterns: int) -> GroupedRiskSets:
+        """From each patient's time code (index among the ``n_times`` sorted distinct times) and pattern."""
+        cell = (time_code * n_patterns + pattern) * 2 + (event == 1)  # one count of (time, pattern, died)
+        counts = np.bincount(cell, minlength=n_times * n_patterns * 2).reshape(n_times, n_patterns, 2)
+        dead = counts[:, :, 1]
+        total = counts[:, :, 0] + dead
+        rows = np.flatnonzero(dead.any(axis=1))
+        per_time = dead[rows].sum(axis=1)
+        death_group = np.repeat(np.arange(len(rows)), per_time)
+        first = np.cumsum(per_time) - per_time
+        frac = (np.arange(len(death_group)) - first[death_group]) / per_time[death_group]
+        return cls(revcumsum(total)[rows].astype(float), dead[rows].astype(float), death_group, frac,
+                   dead.sum(axis=0).astype(float))
+
+    @property
+    def n_at_risk(self) -> np.ndarray:
+        """Patients at risk at each death time."""
+        return self.at_risk.sum(axis=1)
+
+    @property
+    def n_deaths(self) -> np.ndarray:
+        """Deaths at each death time."""
+        return self.deaths.sum(axis=1)
 
 
 def revcumsum(a: np.ndarray) -> np.ndarray:

@@ -213,7 +213,7 @@ def fit_counting(start: np.ndarray | None, stop: np.ndarray, event: np.ndarray, 
     if n_events == 0:
         raise CoxFitError(f"There are no events among these {len(stop)} rows; a Cox model needs events.")
     notes = list(design.notes)
-    design, dropped = _drop_aliased(design)
+    design, dropped, _ = _drop_aliased(design)
     notes.extend(f"{term} is collinear with other terms and was left out (R reports NA)." for term in dropped)
     if design.matrix.shape[1] == 0:
         raise CoxFitError("No covariate varies among these patients; there is nothing to estimate.")
@@ -234,7 +234,7 @@ def fit_counting(start: np.ndarray | None, stop: np.ndarray, event: np.ndarray, 
     return CoxModel(
         summary=_summary(design, coef, var, status), design=design, n=len(stop), events=n_events,
         loglik=(float(loglik0), float(loglik)), lr_test=TestResult(float(lr), df, chi2_sf(lr, df)),
-        score_test=TestResult(sctest, df, chi2_sf(sctest, df)), concordance=float("nan"),
+        score_test=TestResult(sctest, df, chi2_sf(sctest, df)), has_concordance=False,
         converged=bool(converged), iterations=int(it), warnings=tuple(notes), penalty=None, coef=coef, var=var,
         time=stop, event=status, infinite=tuple(infinite),
     )

@@ -141,10 +141,12 @@ def build_design(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> Design
     for s in specs:
         if s.column not in cohort.columns:
             raise DesignError(f"there is no column {s.column!r} in the cohort")
+    # Categorical covariates are coded once over all rows (missing: code -1), then restricted to the kept rows.
+    coded = {s.column: _factor_codes(cohort[s.column]) for s in specs if s.categorical}
     kept = np.ones(len(cohort), dtype=bool)
     for s in specs:
-        kept &= cohort[s.column].notna().to_numpy()
-    data = cohort.loc[kept]
+        kept &= coded[s.column][0] >= 0 if s.categorical else cohort[s.column].notna().to_numpy()
+    data = cohort if kept.all() else cohort.loc[kept]
     columns: list[np.ndarray] = []
     term_rows: list[dict] = []
     level_rows: list[dict] = []
@@ -152,7 +154,8 @@ def build_design(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> Design
     for s in specs:
         x = data[s.column]
         if s.categorical:
-            cols, terms, lvls = _categorical_columns(s, x, notes)
+            codes, uniques = coded[s.column]
+            cols, terms, lvls = _categorical_columns(s, x, codes[kept], uniques, notes)
         elif s.cut is not None:
             cols, terms, lvls = _cut_columns(s, x, notes)
         else:
@@ -160,14 +163,32 @@ def build_design(cohort: pd.DataFrame, specs: Sequence[CovariateSpec]) -> Design
         columns.extend(cols)
         term_rows.extend(terms)
         level_rows.extend(lvls)
-    matrix = np.column_stack(columns) if columns else np.empty((int(kept.sum()), 0))
+    matrix = np.empty((int(kept.sum()), len(columns)), order="F")  # column by column: contiguous writes and reads
+    for j, column in enumerate(columns):
+        matrix[:, j] = column
     terms = pd.DataFrame(term_rows, columns=["term", "covariate", "level", "kind", "unit"])
     levels = pd.DataFrame(level_rows, columns=["covariate", "level", "term", "is_reference", "n"])
-    return Design(matrix.astype(float), terms, levels, kept, specs, tuple(notes))
+    return Design(matrix, terms, levels, kept, specs, tuple(notes))
 
 
-def _categorical_columns(s: CovariateSpec, x: pd.Series, notes: list[str]):
-    codes, uniques = pd.factorize(x, sort=True)  # sorted: numerically for numbers, by code point for text
+def _factor_codes(values: pd.Series) -> tuple[np.ndarray, object]:
+    """Sorted factor codes (missing: -1) and the levels, as ``pd.factorize(values, sort=True)``.
+
+    A pandas categorical already holds them (its categories in their order):
+    a million patients are then not hashed again for every model.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype) and not values.cat.ordered \
+            and values.cat.categories.is_monotonic_increasing:
+        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
+    return pd.factorize(values, sort=True)
+
+
+def _categorical_columns(s: CovariateSpec, x: pd.Series, codes: np.ndarray, uniques, notes: list[str]):
+    """Indicators of the levels present among the kept rows (``codes``: sorted factor codes of ``x``)."""
+    present = np.bincount(codes, minlength=len(uniques)) > 0
+    if not present.all():  # levels only in rows left out: drop them, renumber the others
+        codes = (np.cumsum(present) - 1)[codes]
+        uniques = uniques[present]
     lvls = [level_label(v) for v in uniques] if pd.api.types.is_numeric_dtype(x) else [str(v) for v in uniques]
     if len(lvls) < 2:
         only = f" ({lvls[0]})" if lvls else ""

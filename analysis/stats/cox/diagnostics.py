@@ -22,8 +22,8 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from analysis.stats.cox._risk_sets import RiskSets, efron_weights
-from analysis.stats.cox.fit import CoxModel, chi2_sf
+from analysis.stats.cox.fit import GROUPED_MIN_ROWS, CoxModel, chi2_sf, indicator_patterns, likelihood_data
+from analysis.stats.cox.likelihood import efron_sums
 
 
 @dataclass(frozen=True)
@@ -39,49 +39,32 @@ class ProportionalHazardsTest:
         return float(self.table["p"].iloc[-1])
 
 
-def _km_transform(time: np.ndarray, event: np.ndarray) -> np.ndarray:
-    """1 − S(t−) from the Kaplan-Meier of all patients: cox.zph's ``transform = "km"``."""
-    death_times, deaths = np.unique(time[event == 1], return_counts=True)
-    at_risk = len(time) - np.searchsorted(np.sort(time), death_times, side="left")
-    surv = np.cumprod(1 - deaths / at_risk)
-    before = np.searchsorted(death_times, time, side="left")  # event times strictly earlier
-    return 1 - np.concatenate(([1.0], surv))[before]
+def _km_transform(n_at_risk: np.ndarray, n_deaths: np.ndarray) -> np.ndarray:
+    """1 − S(t−) at each death time, from the Kaplan-Meier of all patients: cox.zph's ``transform = "km"``."""
+    return 1 - np.concatenate(([1.0], np.cumprod(1 - n_deaths / n_at_risk)[:-1]))
 
 
-def _zph_score(model: CoxModel, gtime: np.ndarray):
+def _zph_score(model: CoxModel):
     """Score vector (2p) and information (2p × 2p) of the model extended by x·g(t), at (β, 0).
 
     R's zph1: the first p entries of the score are the fitted model's (≈ 0),
-    the last p are Σ over deaths of g(t)·(x − x̄(t)) with Efron's risk-set means.
+    the last p are Σ over deaths of g(t)·(x − x̄(t)) with Efron's risk-set means;
+    g is the Kaplan-Meier transform 1 − S(t−), centred over the deaths. Both
+    are sums over the death times of the Efron likelihood's own terms
+    (:class:`~analysis.stats.cox.likelihood.EfronSums`), in the scaled
+    parametrisation the fit ran in (the test is invariant to it).
     """
-    x = model.design.matrix - model.design.matrix.mean(axis=0)
-    rs = RiskSets.build(model.time, model.event)
-    xs = x[rs.order]
-    gt = gtime[rs.order]
-    eta = xs @ model.coef
-    r = np.exp(eta - eta.max())
-    rx = r[:, None] * xs
-    dp, g, f = rs.death_pos, rs.death_group, rs.frac
-    cum = np.cumsum(r[::-1])[::-1]
-    cumx = np.cumsum(rx[::-1], axis=0)[::-1]
-    den = cum[rs.group_start][g] - f * np.add.reduceat(r[dp], rs.group_first)[g]
-    mean = (cumx[rs.group_start][g] - f[:, None] * np.add.reduceat(rx[dp], rs.group_first, axis=0)[g]) \
-        / den[:, None]
-    gd = gt[dp]
-    p = x.shape[1]
-    u = np.concatenate([xs[dp].sum(axis=0) - mean.sum(axis=0), (gd[:, None] * (xs[dp] - mean)).sum(axis=0)])
-    blocks = [[_weighted_information(xs, r, rs, den, mean, gd**k) for k in (0, 1)],
-              [None, _weighted_information(xs, r, rs, den, mean, gd**2)]]
-    blocks[1][0] = blocks[0][1].T
-    imat = np.block(blocks)
-    assert imat.shape == (2 * p, 2 * p)
-    return u, imat
-
-
-def _weighted_information(xs, r, rs, den, mean, c):
-    """Σ over deaths of c_i · (Q_i / den_i − m_i m_iᵀ) without forming the risk-set matrices Q_i."""
-    w, _, _ = efron_weights(r, rs, c / den)
-    return (xs * w[:, None]).T @ xs - (mean * c[:, None]).T @ mean
+    x = model.design.matrix
+    patterns = indicator_patterns(x) if len(x) >= GROUPED_MIN_ROWS else None
+    xt, rs, scale = likelihood_data(model.time, model.event, x, patterns)
+    sums = efron_sums(xt, model.coef / scale, rs)
+    deaths = rs.n_deaths
+    g = _km_transform(rs.n_at_risk, deaths)
+    g = g - deaths @ g / deaths.sum()
+    per_time = sums.group_scores()
+    u = np.concatenate([per_time.sum(axis=0), g @ per_time])
+    i0, i1, i2 = sums.information(), sums.information(g), sums.information(g * g)
+    return u, np.block([[i0, i1], [i1.T, i2]])
 
 
 def cox_zph(model: CoxModel) -> ProportionalHazardsTest:
@@ -93,9 +76,7 @@ def cox_zph(model: CoxModel) -> ProportionalHazardsTest:
     not the older Schoenfeld-residual regression). A multi-level covariate is
     tested as one term with as many degrees of freedom as it has coefficients.
     """
-    ttimes = _km_transform(model.time, model.event)
-    gtime = ttimes - ttimes[model.event == 1].mean()
-    u, imat = _zph_score(model, gtime)
+    u, imat = _zph_score(model)
     p = len(model.coef)
     rows = []
     covariates = list(dict.fromkeys(model.design.terms["covariate"]))

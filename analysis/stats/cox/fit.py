@@ -14,18 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from analysis.stats._survival_data import aeq_times  # the tie rule survfit and coxph share
-from analysis.stats.cox._risk_sets import RiskSets
+from analysis.stats._survival_data import aeq_times, time_codes  # the tie rule survfit and coxph share
+from analysis.stats.cox._risk_sets import GroupedRiskSets, RiskSets
 from analysis.stats.cox.concordance import concordance
 from analysis.stats.cox.design import CovariateSpec, Design, DesignError, build_design, specs_for
 from analysis.stats.cox.firth import firth
 from analysis.stats.cox.likelihood import EPS, CoxFitError, efron, newton, scaling, solve
 
+#: Fits of at least this many patients whose covariates are all 0/1 run on counts per covariate pattern,
+#: when there are at most this many (death time, pattern) cells per patient.
+GROUPED_MIN_ROWS = 20_000
+GROUPED_CELLS_PER_PATIENT = 0.5
 TOLER_INF = EPS**0.5  # coxph.control(toler.inf): flag for infinite coefficients
 Z975 = stats.norm.ppf(0.975)
 
@@ -61,7 +67,6 @@ class CoxModel:
     loglik: tuple[float, float]
     lr_test: TestResult
     score_test: TestResult
-    concordance: float
     converged: bool
     iterations: int
     warnings: tuple[str, ...]
@@ -71,10 +76,22 @@ class CoxModel:
     time: np.ndarray = field(repr=False)
     event: np.ndarray = field(repr=False)
     infinite: tuple[str, ...] = ()
+    #: False for models on (start, stop] rows, whose concordance is not Harrell's C of the stop times.
+    has_concordance: bool = True
 
     @property
     def linear_predictor(self) -> np.ndarray:
         return _exact_risk(self.design.matrix, self.coef)
+
+    @cached_property
+    def concordance(self) -> float:
+        """Harrell's C as R's coxph reports it; computed when first read (subgroup fits never need it).
+
+        NaN for a model on (start, stop] rows (see ``has_concordance``).
+        """
+        if not self.has_concordance:
+            return float("nan")
+        return concordance(self.time, self.event, self.linear_predictor)
 
 
 # --------------------------------------------------------------------------- the model
@@ -130,8 +147,8 @@ def fit_cox(
         if column not in frame.columns:
             raise DesignError(f"there is no column {column!r} in the data")
     specs = specs_for(frame, covariates, categorical, reference, cuts)
-    ok = pd.to_numeric(frame[duration_col], errors="coerce").notna() & frame[event_col].notna()
-    data = frame.loc[ok.to_numpy()]
+    ok = (pd.to_numeric(frame[duration_col], errors="coerce").notna() & frame[event_col].notna()).to_numpy()
+    data = frame if ok.all() else frame.loc[ok]
     design = build_design(data, specs)
     if design.matrix.shape[0] == 0:
         raise CoxFitError("No patient has a value for every covariate of the model.")
@@ -156,18 +173,19 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
         raise CoxFitError("No patient is still at risk after another's event (every event happens when all "
                           "patients left have it too, e.g. all at the same time): the data carry no information "
                           "on hazard ratios.")
-    design, dropped = _drop_aliased(design)
+    patterns = indicator_patterns(design.matrix) if penalty is None and n >= GROUPED_MIN_ROWS else None
+    design, dropped, keep = _drop_aliased(design, patterns)
     notes.extend(f"{term} is collinear with other terms and was left out (R reports NA)." for term in dropped)
     if design.matrix.shape[1] == 0:
         raise CoxFitError("No covariate varies among these patients; there is nothing to estimate. "
                           + " ".join(notes))
-    rs = RiskSets.build(time, status)
     x = design.matrix
-    means, scale = scaling(x)
-    xs = ((x - means) * scale)[rs.order]
-    xt = np.ascontiguousarray(xs.T)
+    if patterns is not None:
+        patterns = (patterns[0], patterns[1][:, keep])
+    xt, rs, scale = likelihood_data(time, status, x, patterns)
     if penalty == "firth":
-        beta_s, var_s, loglik, it, converged = firth(xs, rs)
+        assert isinstance(rs, RiskSets)
+        beta_s, var_s, loglik, it, converged = firth(xt.T, rs)
         loglik0, u0, info0 = efron(xt, np.zeros(x.shape[1]), rs)
         step0 = solve(info0, u0)
         sctest = float(u0 @ step0) if step0 is not None else float("nan")
@@ -199,7 +217,6 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
         loglik=(float(loglik0), float(loglik)),
         lr_test=TestResult(float(lr), df, chi2_sf(lr, df)),
         score_test=TestResult(sctest, df, chi2_sf(sctest, df)),
-        concordance=concordance(time, status, _exact_risk(x, coef)),
         converged=bool(converged),
         iterations=int(it),
         warnings=tuple(notes),
@@ -219,6 +236,80 @@ def _has_comparison(time: np.ndarray, status: np.ndarray) -> bool:
     return bool((at_risk > deaths).any())
 
 
+def likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
+                    patterns: tuple[np.ndarray, np.ndarray] | None = None,
+                    ) -> tuple[np.ndarray, RiskSets | GroupedRiskSets, np.ndarray]:
+    """The design the likelihood runs on (centred and scaled as coxfit6), its risk sets, and the scale.
+
+    With ``patterns`` (:func:`indicator_patterns`: covariates all 0/1, few
+    distinct rows) and fewer (time, pattern) cells than patients, the
+    patients are counted per pattern (:class:`GroupedRiskSets`); otherwise
+    rows are sorted by time, one covariate per row of the result so that every
+    pass over the patients is contiguous.
+    """
+    if patterns is not None:
+        codes, distinct = time_codes(time)
+        pattern, rows = patterns
+        if len(distinct) * len(rows) <= GROUPED_CELLS_PER_PATIENT * len(time):
+            means, scale = scaling(rows)
+            grouped = GroupedRiskSets.build(codes, len(distinct), status, pattern, len(rows))
+            return np.ascontiguousarray(((rows - means) * scale).T), grouped, scale
+    rs = RiskSets.build(time, status)
+    means, scale = scaling(x)
+    xt = np.empty((x.shape[1], len(time)))
+    for j in range(x.shape[1]):
+        np.take((x[:, j] - means[j]) * scale[j], rs.order, out=xt[j])
+    return xt, rs, scale
+
+
+def indicator_patterns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's pattern (index) and the distinct rows, when every column is 0/1 (at most 20); else None."""
+    p = x.shape[1]
+    if p > 20:
+        return None
+    bits = _indicator_bits(x)
+    if bits is None:
+        return None
+    present = np.bincount(bits, minlength=1 << p) > 0
+    distinct = np.flatnonzero(present)
+    rows = ((distinct[:, None] >> np.arange(p)) & 1).astype(float)
+    return (np.cumsum(present) - 1)[bits], rows
+
+
+def _indicator_bits(x: np.ndarray) -> np.ndarray | None:
+    bits, ok = _pack_bits(x)
+    return bits if ok else None
+
+
+@numba.njit(cache=True, nogil=True)
+def _pack_bits(x):  # pragma: no cover - compiled
+    """Row j's 0/1 values as the bits of one integer; False when a value is neither 0 nor 1."""
+    n, p = x.shape
+    bits = np.zeros(n, np.int64)
+    ok = True
+    for j in range(n):
+        b = 0
+        for k in range(p):
+            v = x[j, k]
+            b |= (v == 1.0) << k
+            ok &= (v == 0.0) | (v == 1.0)
+        bits[j] = b
+    return bits, ok
+
+
+def compile_kernels() -> None:
+    """Run every compiled (numba) kernel once on a few rows, so that it is compiled or loaded from numba's
+    cache now rather than during the first model a user fits (seconds on a fresh install, once)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"t": rng.integers(1, 10, 60).astype(float), "e": (rng.random(60) < 0.7).astype(int),
+                          "a": rng.choice(["x", "y"], 60), "b": rng.normal(size=60)})
+    _ = fit_cox(frame, "t", "e", ["a", "b"]).concordance
+    x = np.asfortranarray(np.column_stack([frame["a"] == "x", frame["b"] > 0]).astype(float))
+    xt, rs, _scale = likelihood_data(frame["t"].to_numpy(), frame["e"].to_numpy(), x, indicator_patterns(x))
+    efron(xt, np.zeros(2), rs)
+    indicator_patterns(np.ascontiguousarray(x))  # designs come column- and row-major
+
+
 def chi2_sf(statistic: float, df: int) -> float:
     """Upper tail of the chi-square distribution (scipy.special, without scipy.stats' overhead)."""
     return float(special.chdtrc(df, statistic)) if np.isfinite(statistic) else float("nan")
@@ -236,18 +327,19 @@ def _exact_risk(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
     return out
 
 
-def _drop_aliased(design: Design) -> tuple[Design, list[str]]:
+def _drop_aliased(design: Design, patterns: tuple[np.ndarray, np.ndarray] | None = None,
+                  ) -> tuple[Design, list[str], list[int]]:
     """Leave out columns that are linear combinations of earlier ones (R: coefficient NA).
 
     Sequentially, from the centred cross-product matrix: a column whose
     variance left after regressing on the kept columns is below 1e-14 of its
-    own (a residual norm below 1e-7) is aliased.
+    own (a residual norm below 1e-7) is aliased. Returns the design, the
+    dropped terms and the indices of the kept columns.
     """
     x = design.matrix
     if x.shape[1] == 0:
-        return design, []
-    centred = x - x.mean(axis=0)
-    cp = centred.T @ centred
+        return design, [], []
+    cp = _centred_cross_products(x, patterns)
     keep: list[int] = []
     for j in range(x.shape[1]):
         own = cp[j, j]
@@ -260,11 +352,22 @@ def _drop_aliased(design: Design) -> tuple[Design, list[str]]:
         if own > 0 and resid > 1e-14 * own:
             keep.append(j)
     if len(keep) == x.shape[1]:
-        return design, []
+        return design, [], keep
     dropped = [design.terms["term"].iloc[j] for j in range(x.shape[1]) if j not in keep]
     terms = design.terms.iloc[keep].reset_index(drop=True)
     levels = design.levels[~design.levels["term"].isin(dropped)].reset_index(drop=True)
-    return Design(x[:, keep], terms, levels, design.kept, design.specs, design.notes), dropped
+    return Design(x[:, keep], terms, levels, design.kept, design.specs, design.notes), dropped, keep
+
+
+def _centred_cross_products(x: np.ndarray, patterns: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """(x − x̄)ᵀ(x − x̄), from the distinct rows and their counts when the patterns are known."""
+    if patterns is None:
+        centred = x - x.mean(axis=0)
+        return centred.T @ centred
+    pattern, rows = patterns
+    counts = np.bincount(pattern, minlength=len(rows)).astype(float)
+    centred = rows - counts @ rows / counts.sum()
+    return (centred.T * counts) @ centred
 
 
 def _possibly_infinite(design, coef, var, u, converged, lp) -> list[str]:
