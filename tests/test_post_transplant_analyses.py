@@ -268,3 +268,13 @@ def test_rmst_is_offered_for_the_factors_whose_hazards_are_not_proportional(cros
     assert len(found) == 1 and [m.label for m in found[0].means] == ["a", "b"]
     assert found[0].tau == default_horizon(compare_by(cohort, "arm"), "os")
     assert nonproportional_rmst(cohort, analyse_risk_factors(cohort, "relapse", analysis.specs)) == []
+
+
+def test_patients_per_centre_lists_only_the_centres_in_the_filtered_cohort(demo_cohort):
+    """The app codes text as categoricals (with_coded_text): a filtered cohort keeps every category."""
+    from analysis.cohort.filters import with_coded_text
+
+    coded = with_coded_text(demo_cohort)
+    some = coded[coded["centre"].isin(["Centre A", "Centre B"])]
+    table = patients_per_centre(some, "os")
+    assert sorted(table["centre"]) == ["Centre A", "Centre B"] and (table["patients"] > 0).all()

@@ -85,7 +85,7 @@ def patients_per_centre(cohort: pd.DataFrame, endpoint_name: str) -> pd.DataFram
     """Centre, patients and events of the endpoint, most patients first."""
     ep = endpoint(cohort, endpoint_name)
     frame = pd.DataFrame({"centre": cohort[CENTRE], "event": ep.event}).dropna(subset=["centre"])
-    table = frame.groupby("centre", sort=False).agg(patients=("event", "size"), events=("event", "sum"))
+    table = frame.groupby("centre", sort=False, observed=True).agg(patients=("event", "size"), events=("event", "sum"))
     return table.sort_values(["patients", "events"], ascending=False).reset_index()
 
 
