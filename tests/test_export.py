@@ -110,3 +110,19 @@ def test_legend_stands_beside_the_plot_never_over_the_title(figure):
     assert legend.orientation == "v" and legend.x > 1 and legend.xanchor == "left"
     names = [t.name for t in figure.data if t.name and t.showlegend is not False]
     assert figure.layout.margin.r >= max(text_width(n, legend.font.size) for n in names) + 40
+
+
+def test_without_title_keeps_the_test_line_and_shortens_the_figure():
+    """On a slide the slide's title names the figure; the figure keeps its subtitle (the test) as its title."""
+    import plotly.graph_objects as go
+
+    from analysis.figures.style import without_title
+
+    fig = go.Figure(layout={"height": 600, "margin": {"t": 114}, "title": {"text": "<b>OS by donor</b>",
+                                                                        "subtitle": {"text": "Log-rank: p = 0.379"}}})
+    slide = without_title(fig)
+    assert slide.layout.title.text == "Log-rank: p = 0.379" and slide.layout.height == 560
+    inline = go.Figure(layout={"height": 500, "margin": {"t": 100},
+                               "title": {"text": "<b>Cox model</b><br><span>n = 75 patients, 35 events</span>"}})
+    assert without_title(inline).layout.title.text == "<span>n = 75 patients, 35 events</span>"
+    assert without_title(go.Figure(layout={"height": 400})).layout.height == 400

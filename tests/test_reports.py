@@ -86,6 +86,19 @@ def test_the_deck_pictures_are_at_least_twice_the_export_width(deck):
                 assert shape.image.size[0] >= 2 * 1200
 
 
+def test_slide_figures_fill_the_slide_and_their_type_reads_at_the_back_of_a_room(deck):
+    """Body text of a figure (16 px × the slide scale) lands at ≥ 10.5 pt, and the picture spans the slide."""
+    from analysis.figures.style import FONT_SIZE
+    from analysis.reports.pptx import PNG_SCALE, SLIDE_FONT_SCALE, SLIDE_WIDTH
+
+    pictures = [shape for slide in deck.slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) >= 5
+    for shape in pictures:
+        inches_per_px = shape.height / 914400 / (shape.image.size[1] / PNG_SCALE)
+        assert FONT_SIZE * SLIDE_FONT_SCALE * inches_per_px * 72 >= 10.5
+        assert shape.width >= 0.8 * SLIDE_WIDTH
+
+
 class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

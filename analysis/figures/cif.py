@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from analysis.analyses.relapse import CAUSES, RelapseComparison
 from analysis.cohort.model import CAUSE_NRM, CAUSE_RELAPSE
-from analysis.figures.curves import Curve, curve_figure, step_indices
+from analysis.figures.curves import PLOT_HEIGHT, Curve, curve_figure, step_indices
 from analysis.figures.style import FONT_SIZE, TEMPLATE, axis
 from analysis.stats.competing_risks import CompetingRisksError, CumulativeIncidence
 from analysis.stats.patient_states import STATE_LABELS, PatientStates
@@ -129,6 +129,7 @@ def cif_figure(
     time_unit: str = "months",
     x_max: float | None = None,
     min_count: int | None = None,
+    plot_height: int = PLOT_HEIGHT,
 ) -> go.Figure:
     """Cumulative incidence of one cause per group, with CI bands and a number-at-risk table.
 
@@ -140,7 +141,8 @@ def cif_figure(
     if not curves:
         raise CompetingRisksError("no group has more than one patient: there is no curve to draw")
     return curve_figure(curves, y_title=CAUSE_TITLES[cause], title=CAUSE_TITLES[cause], subtitle=subtitle,
-                        legend_title=legend_title, time_unit=time_unit, x_max=x_max, min_count=min_count)
+                        legend_title=legend_title, time_unit=time_unit, x_max=x_max, min_count=min_count,
+                        plot_height=plot_height)
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,17 +159,18 @@ class RelapseFigures:
 
 
 def relapse_figures(result: RelapseComparison, *, time_unit: str = "months",
-                    min_count: int | None = None) -> RelapseFigures:
+                    min_count: int | None = None, plot_height: int = PLOT_HEIGHT) -> RelapseFigures:
     """Cumulative incidence of relapse and NRM per group (with Gray's test) and the patient states.
 
-    ``min_count``: disclosure control of the counts (numbers at risk, legend n and events, hover).
+    ``min_count``: disclosure control of the counts (numbers at risk, legend n and events, hover);
+    ``plot_height``: of the curves' panel (:func:`analysis.figures.curves.curve_figure`).
     """
     figures, problems = {}, {}
     for cause in CAUSES:
         try:
             figures[cause] = cif_figure(result.fits, cause, legend_title=result.legend_title,
                                         subtitle=gray_caption(result.test_of(cause)), time_unit=time_unit,
-                                        min_count=min_count)
+                                        min_count=min_count, plot_height=plot_height)
         except CompetingRisksError as err:
             problems[cause] = str(err)
     return RelapseFigures(figures, problems, states_figure(result.states, min_count=min_count))

@@ -76,7 +76,8 @@ from analysis.figures.style import (
 from analysis.text import MONTHS_PER_YEAR, count, masked_count, wrap_label
 
 FADED_OPACITY = 0.3
-_PLOT_HEIGHT = 440
+#: Height of the curves' panel in CSS pixels (the risk table and the margins come on top).
+PLOT_HEIGHT = 440
 _ROW_HEIGHT = 26
 _MAX_STEPS = 2000
 #: No named Plotly template: copying one costs a quarter of a second per figure; the few settings are explicit.
@@ -360,6 +361,7 @@ def curve_figure(
     legend_title: str | None = None,
     max_censor_marks: int = 300,
     min_count: int | None = None,
+    plot_height: int = PLOT_HEIGHT,
 ) -> go.Figure:
     """Overlay step curves with CI bands and a number-at-risk table under the x-axis.
 
@@ -395,6 +397,9 @@ def curve_figure(
         Disclosure control: counts (at risk, n, events) below this show as
         ``"<min_count"`` in the table, legend and hover, and censor marks have
         no hover (a censoring time is one patient's detail).
+    plot_height : int
+        Height of the curves' panel in CSS pixels (a slide wants a flatter panel
+        than a page, so that its text can be larger).
 
     Layout: the legend stands right of the plot, one entry per line (long
     names wrap), so it never runs over the title or the test line; the left
@@ -429,7 +434,7 @@ def curve_figure(
 
     table_px = (_ROW_HEIGHT * len(curves) + 36) if risk_table else 0
     gap_px = _AXIS_GAP if risk_table else 0
-    area_px = _PLOT_HEIGHT + gap_px + table_px
+    area_px = plot_height + gap_px + table_px
     x_range = [-0.04 * x_end / scale, x_end / scale * 1.03]
     axis_font = {"size": FONT_SIZE}
     layout: dict = {

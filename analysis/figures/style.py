@@ -136,3 +136,35 @@ def _scale_fonts(node: object, factor: float, done: set[int]) -> None:
     elif isinstance(node, list | tuple):
         for item in node:
             _scale_fonts(item, factor, done)
+
+
+# ------------------------------------------------------------------ slides
+
+#: Vertical room a figure's own title takes (the title line; a subtitle under it takes about 24 px more).
+_TITLE_ROOM, _SUBTITLE_ROOM = 40, 24
+
+
+def without_title(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` for a slide whose own title says what the figure is: the figure's bold title is
+    dropped, its subtitle (e.g. the test line) takes its place, and the figure is that much shorter."""
+    spec = fig.to_plotly_json()
+    layout = spec.get("layout", {})
+    title = layout.get("title")
+    if not isinstance(title, dict) or not title.get("text"):
+        return go.Figure(spec, _validate=False)
+    subtitle = (title.get("subtitle") or {}).get("text")
+    saved = _TITLE_ROOM if subtitle else _TITLE_ROOM + _SUBTITLE_ROOM
+    if subtitle is None and "<br>" in str(title["text"]):  # a subtitle written into the title, under a <br>
+        subtitle = str(title["text"]).split("<br>", 1)[1]
+        saved = _SUBTITLE_ROOM
+    if subtitle:
+        layout["title"] = {**{k: v for k, v in title.items() if k != "subtitle"}, "text": subtitle,
+                           "font": {"size": FONT_SIZE, "color": TEXT_COLOUR}}
+    else:
+        layout.pop("title")
+    margin = layout.get("margin")
+    if isinstance(margin, dict) and isinstance(margin.get("t"), int | float):
+        margin["t"] = max(10, margin["t"] - saved)
+    if isinstance(layout.get("height"), int | float):
+        layout["height"] = layout["height"] - saved
+    return go.Figure(spec, _validate=False)

@@ -51,6 +51,9 @@ from analysis.stats.kaplan_meier import SurvivalDataError
 from analysis.text import count, group_text, mask_small_counts
 
 SAVED = "saved cohorts"
+#: The curves' panel of a report figure: flatter than on a page, so that on a 16:9 slide the figure
+#: is drawn larger and its text reads at the back of a room.
+REPORT_PLOT_HEIGHT = 260
 REPORT_ERRORS = (SurvivalDataError, CompetingRisksError, CoxFitError, DesignError, ValueError, KeyError)
 
 
@@ -145,7 +148,8 @@ def _survival_items(comparison: Comparison, cohort: pd.DataFrame, request: Repor
     fig = curve_figure([kaplan_meier_curve(km, group_text(km.label)) for km in result.curves], y_title=name,
                        title=title, subtitle=figure_subtitle(result), reference_markers=references,
                        reference_label="Published (Momm et al.), all patients",
-                       legend_title=comparison.label if comparison.by else None, min_count=request.min_count)
+                       legend_title=comparison.label if comparison.by else None, min_count=request.min_count,
+                       plot_height=REPORT_PLOT_HEIGHT)
     note = result.note or ""
     items = [
         ReportItem(f"km-{endpoint}", title, method, figure=fig, note=note),
@@ -159,7 +163,7 @@ def _survival_items(comparison: Comparison, cohort: pd.DataFrame, request: Repor
 
 def _relapse_items(comparison: Comparison, request: ReportRequest) -> tuple[list[ReportItem], bool]:
     result = compare_relapse(comparison)
-    figures = relapse_figures(result, min_count=request.min_count)
+    figures = relapse_figures(result, min_count=request.min_count, plot_height=REPORT_PLOT_HEIGHT)
     gray = result.tests is not None
     method = cif_method(gray=gray)
     items = [ReportItem(f"cif-{CAUSE_NAMES[cause]}", CAUSE_TITLES[cause], method, figure=figures.figures[cause])

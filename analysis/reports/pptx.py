@@ -16,13 +16,20 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Inches, Pt
 
-from analysis.figures.export import figure_image
+from analysis.figures.export import EXPORT_WIDTH, figure_image
+from analysis.figures.style import for_presentation, without_title
 from analysis.reports.pack import Report, ReportItem
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
 _MARGIN = Inches(0.4)
-_BODY_TOP = Inches(1.25)
-_CAPTION_HEIGHT = Inches(0.75)
+_BODY_TOP = Inches(1.1)
+_CAPTION_HEIGHT = Inches(0.5)
+#: Narrowest width of a figure on a slide in CSS pixels; a figure is drawn as wide as the slide's room
+#: for its height (:func:`slide_figure_width`), so the slide fills with the figure at its full type size.
+SLIDE_FIGURE_WIDTH = EXPORT_WIDTH
+_MAX_FIGURE_WIDTH = 1800
+#: Type and lines of a slide figure, as presentation mode draws them but a little less (the slide is smaller).
+SLIDE_FONT_SCALE, SLIDE_LINE_SCALE = 1.2, 1.4
 _TITLE_ONLY, _TITLE_SLIDE = 5, 0
 _MUTED = RGBColor(0x55, 0x55, 0x55)
 PNG_SCALE = 2
@@ -31,7 +38,7 @@ PNG_SCALE = 2
 def _title(slide, text: str, size: int = 28) -> None:
     shape = slide.shapes.title
     # The default template is 4:3: stretch the title over the 16:9 slide, one line high above the body.
-    shape.left, shape.top, shape.width, shape.height = _MARGIN, Inches(0.3), SLIDE_WIDTH - 2 * _MARGIN, Inches(0.85)
+    shape.left, shape.top, shape.width, shape.height = _MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * _MARGIN, Inches(0.85)
     shape.text = text
     for paragraph in shape.text_frame.paragraphs:
         for run in paragraph.runs:
@@ -57,11 +64,23 @@ def _caption_lines(report: Report, item: ReportItem) -> list[str]:
     return [item.note, *lines] if item.note else lines
 
 
+_ROOM_W = SLIDE_WIDTH - 2 * _MARGIN
+_ROOM_H = SLIDE_HEIGHT - _BODY_TOP - _CAPTION_HEIGHT - Inches(0.1)
+
+
+def slide_figure_width(height_px: float) -> int:
+    """The width (CSS px) at which a figure ``height_px`` tall fills the slide's figure room edge to edge.
+
+    The room is wider than most figures are, and a figure's height decides its
+    scale on the slide: drawing it wider uses the room without making its type smaller.
+    """
+    return int(min(max(SLIDE_FIGURE_WIDTH, height_px * _ROOM_W / _ROOM_H), _MAX_FIGURE_WIDTH))
+
+
 def _figure_slide(prs, report: Report, item: ReportItem, image: bytes, size: tuple[int, int]) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[_TITLE_ONLY])
     _title(slide, item.title)
-    room_w = SLIDE_WIDTH - 2 * _MARGIN
-    room_h = SLIDE_HEIGHT - _BODY_TOP - _CAPTION_HEIGHT - Inches(0.1)
+    room_w, room_h = _ROOM_W, _ROOM_H
     width_px, height_px = size
     scale = min(room_w / width_px, room_h / height_px)
     w, h = int(width_px * scale), int(height_px * scale)
@@ -120,16 +139,19 @@ def _text_slide(prs, title: str, paragraphs: Sequence[str], size: int = 14) -> N
 def report_pptx(report: Report, images: Sequence[bytes] | None = None) -> bytes:
     """The deck as bytes. ``images``: PNGs of ``report.figures`` in order (rendered here when not given)."""
     figures = report.figures
+    slide_figures = {id(item): for_presentation(without_title(item.figure), SLIDE_FONT_SCALE, SLIDE_LINE_SCALE)
+                     for item in figures if item.figure is not None}
     if images is None:
-        images = [figure_image(item.figure, "png", scale=PNG_SCALE) for item in figures if item.figure is not None]
+        images = [figure_image(fig, "png", scale=PNG_SCALE, width=slide_figure_width(fig.layout.height or 600))
+                  for fig in (slide_figures[id(item)] for item in figures if item.figure is not None)]
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
     _opening(prs, report)
     image_of = {id(item): image for item, image in zip(figures, images, strict=True)}
     for item in report.items:
         if item.figure is not None:
-            height = int(item.figure.layout.height or 600)
-            _figure_slide(prs, report, item, image_of[id(item)], (1200, height))
+            height = int(slide_figures[id(item)].layout.height or 600)
+            _figure_slide(prs, report, item, image_of[id(item)], (slide_figure_width(height), height))
         elif item.table is not None:
             _table_slide(prs, report, item)
     _text_slide(prs, "Methods", [report.methods] + ([report.notice] if report.notice else []))
