@@ -5,6 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.analyses.survival import (
+    CI_LABELS,
+    WEIGHT_LABELS,
+    WEIGHTS,
     chi2_text,
     compare_survival,
     figure_subtitle,
@@ -12,14 +15,12 @@ from analysis.analyses.survival import (
     format_median_table,
     format_pairwise_table,
     format_test_table,
-    group_text,
-    months_text,
 )
 from analysis.cohort.model import ENDPOINT_NAMES, survival_endpoints
 from analysis.figures.curves import curve_figure, kaplan_meier_curve
 from analysis.reports.methods import km_method
 from analysis.stats.kaplan_meier import CONF_TYPES, SurvivalDataError
-from analysis.text import escape_markdown
+from analysis.text import escape_markdown, group_text, months_text
 from ui.cache import session_memo
 from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
 from ui.figures import figure_caption, published_references, show_figure, show_table
@@ -28,14 +29,6 @@ from ui.state import get_view
 from ui.view_options import min_count, page_controls
 
 UNITS = ["months", "years"]
-WEIGHTS = {"logrank": (0.0, 0.0), "fh10": (1.0, 0.0), "fh01": (0.0, 1.0), "fh11": (1.0, 1.0)}
-WEIGHT_LABELS = {
-    "logrank": "Log-rank (equal weights)",
-    "fh10": "Peto-Peto, FH(1, 0): early differences",
-    "fh01": "Fleming-Harrington (0, 1): late differences",
-    "fh11": "Fleming-Harrington (1, 1): middle",
-}
-CI_LABELS = {"log-log": "log-log (R default for reports)", "log": "log", "plain": "plain (linear)"}
 
 view = get_view()
 st.title("Survival")

@@ -44,6 +44,17 @@ from analysis.stats.logrank import (
 from analysis.text import chi2_text as _chi2
 from analysis.text import group_text, median_text, months_text, p_cell, statistic_caption, survival_text
 
+#: Between-group tests offered: Fleming-Harrington G(rho, gamma) weights, and how they read.
+WEIGHTS: dict[str, tuple[float, float]] = {"logrank": (0.0, 0.0), "fh10": (1.0, 0.0), "fh01": (0.0, 1.0),
+                                           "fh11": (1.0, 1.0)}
+WEIGHT_LABELS: dict[str, str] = {
+    "logrank": "Log-rank (equal weights)",
+    "fh10": "Peto-Peto, FH(1, 0): early differences",
+    "fh01": "Fleming-Harrington (0, 1): late differences",
+    "fh11": "Fleming-Harrington (1, 1): middle",
+}
+#: The pointwise CI scales (R ``survfit(conf.type = )``), and how they read.
+CI_LABELS: dict[str, str] = {"log-log": "log-log (R default for reports)", "log": "log", "plain": "plain (linear)"}
 SURVIVAL_ENDPOINTS = ("os", "rfs", "grfs")
 OVERLAP_NOTE = ("The saved cohorts share patients, so tests between them (which assume independent groups) "
                 "are not reported. The curves are still valid descriptions of each cohort.")
