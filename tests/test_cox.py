@@ -217,3 +217,22 @@ def test_unknown_penalty_raises():
     _ref, data, spec, specs = _load("lung_wtloss")
     with pytest.raises(ValueError, match="unknown penalty 'ridge'"):
         fit_cox(data, spec["duration"], spec["event"], specs, penalty="ridge")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.booleans()), min_size=1, max_size=12))
+def test_uninformative_data_are_refused_exactly_when_no_risk_set_has_a_survivor(rows) -> None:
+    """The one-pass check equals its definition: some event time with more patients at risk than events."""
+    time = np.array([t for t, _ in rows], dtype=float)
+    status = np.array([int(e) for _, e in rows])
+    informative = any((time >= t).sum() > ((time == t) & (status == 1)).sum() for t in time[status == 1])
+    frame = pd.DataFrame({"t": time, "e": status, "x": np.arange(len(time)) % 2})
+    if status.sum() == 0:
+        return
+    try:
+        fit_cox(frame, "t", "e", ["x"])
+    except CoxFitError as err:
+        refused = "carry no information" in str(err)
+    else:
+        refused = False
+    assert refused == (not informative)

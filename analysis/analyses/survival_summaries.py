@@ -43,12 +43,12 @@ def _per_group(comparison: Comparison, endpoint_name: str,
                fit: Callable[[np.ndarray, np.ndarray, str], T]) -> tuple[list[T], dict[str, str]]:
     """``fit(time, event, group)`` for each group with patients; the reason where it cannot be done."""
     fits, problems = [], {}
-    for group, rows in comparison.groups():
+    ep = endpoint(comparison.frame, endpoint_name)  # row by row: derived once, then sliced per group
+    for group, rows in comparison.positions():
         if not len(rows):
             continue
-        ep = endpoint(rows, endpoint_name)
         try:
-            fits.append(fit(ep.time, ep.event, group))
+            fits.append(fit(ep.time[rows], ep.event[rows], group))
         except (SurvivalDataError, ValueError) as err:
             problems[group] = str(err)
     return fits, problems
@@ -72,7 +72,10 @@ def default_horizon(comparison: Comparison, endpoint_name: str) -> float:
 
     Failing that, the largest round horizon within every group's follow-up (or the shortest follow-up).
     """
-    curves, _ = _curves(comparison, endpoint_name)
+    return _horizon(_curves(comparison, endpoint_name)[0])
+
+
+def _horizon(curves: Sequence[KaplanMeier]) -> float:
     if not curves:
         return 12.0
     shortest = min(float(km.table["time"].max()) for km in curves)
@@ -122,9 +125,14 @@ class RMSTComparison:
         return pd.DataFrame(rows)
 
 
-def rmst_comparison(comparison: Comparison, endpoint_name: str, tau: float) -> RMSTComparison:
-    """RMST of ``endpoint_name`` to ``tau`` months per group, and the differences from the first group."""
+def rmst_comparison(comparison: Comparison, endpoint_name: str, tau: float | None) -> RMSTComparison:
+    """RMST of ``endpoint_name`` to ``tau`` months per group, and the differences from the first group.
+
+    ``tau`` None: the :func:`default_horizon` (from the same curves).
+    """
     curves, problems = _curves(comparison, endpoint_name)
+    if tau is None:
+        tau = _horizon(curves)
     means = tuple(restricted_mean(km, tau) for km in curves)
     differences = tuple(rmst_difference(m, means[0]) for m in means[1:]) if not comparison.overlapping else ()
     beyond = tuple(km.label for km in curves if float(km.table["time"].max()) < tau)
@@ -184,9 +192,7 @@ def nonproportional_rmst(cohort: pd.DataFrame, analysis: RiskFactorAnalysis, tau
             sides = pd.Series(np.where(values >= spec.cut, f"≥ {level_label(spec.cut)}", f"< {level_label(spec.cut)}"),
                               index=cohort.index)
             frame = cohort.assign(**{by: sides.where(values.notna())})
-        comparison = compare_by(frame, by)
-        horizon = tau if tau is not None else default_horizon(comparison, analysis.endpoint)
-        out.append(rmst_comparison(comparison, analysis.endpoint, horizon))
+        out.append(rmst_comparison(compare_by(frame, by), analysis.endpoint, tau))
     return out
 
 

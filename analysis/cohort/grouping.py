@@ -73,11 +73,19 @@ def compare_by(cohort: pd.DataFrame, by: str | None) -> Comparison:
         raise KeyError(f"cannot compare by {by!r}: no such column")
     known = cohort[by].notna()
     rows = cohort if known.all() else cohort.loc[known]
-    frame = rows.assign(**{GROUP: rows[by].astype(str)})
-    order = tuple(levels(cohort.loc[known], by)) if by != "age_group" else tuple(
+    frame = rows.assign(**{GROUP: _as_text(rows[by])})
+    order = tuple(levels(rows, by)) if by != "age_group" else tuple(
         sorted(frame[GROUP].unique(), key=lambda g: (not g.startswith("<"), g))
     )
     return Comparison(frame, order, label(by), by, n_missing=int((~known).sum()))
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """``values.astype(str)``; a categorical's labels are converted once per level, not once per patient."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        text = np.asarray(values.cat.categories.astype(str), dtype=object)
+        return pd.Series(text[values.cat.codes.to_numpy()], index=values.index)
+    return values.astype(str)
 
 
 def compare_saved(full: pd.DataFrame, saved: Sequence[SavedCohort]) -> Comparison:

@@ -230,10 +230,14 @@ def fit_design(time: np.ndarray, status: np.ndarray, design: Design, *, penalty:
 
 
 def _has_comparison(time: np.ndarray, status: np.ndarray) -> bool:
-    """Some event time has patients at risk who do not have the event then: the likelihood is informative."""
-    death_times, deaths = np.unique(time[status == 1], return_counts=True)
-    at_risk = len(time) - np.searchsorted(np.sort(time), death_times, side="left")
-    return bool((at_risk > deaths).any())
+    """Some event time has patients at risk who do not have the event then: the likelihood is informative.
+
+    One pass, no sort: at the first event time everybody still in follow-up is
+    at risk, so it is informative there unless every patient has left by then
+    and all those left have the event; later event times then do not exist.
+    """
+    first = time[status == 1].min()
+    return bool((time > first).any() or ((time == first) & (status != 1)).any())
 
 
 def likelihood_data(time: np.ndarray, status: np.ndarray, x: np.ndarray,
