@@ -16,7 +16,9 @@ so that a page, a slide and a notebook say the same thing the same way:
 * machine-readable output: :func:`jsonable` (NaN and infinities become null);
 * text that came from a user's file or a share link: :func:`escape_markdown`
   before it is shown on a page, :func:`formula_safe` / :func:`formula_safe_frame`
-  before it is written into a CSV or a spreadsheet.
+  before it is written into a CSV or a spreadsheet;
+* a column's labels: :func:`map_unique` (a text function of each value, computed
+  once per distinct value: registry columns repeat a few labels).
 
 Nothing here computes a statistic: every function takes numbers and returns text.
 """
@@ -27,6 +29,9 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 #: The group label of a cohort that is not split (:mod:`analysis.cohort.grouping`).
 ALL = "all"
@@ -322,3 +327,12 @@ def formula_safe_frame(frame: Any) -> Any:
         if out[column].dtype == object or str(out[column].dtype) == "string":
             out[column] = out[column].map(formula_safe)
     return out
+
+
+def map_unique(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)`` computed once per distinct value (registry columns repeat a few labels)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [func(u) for u in uniques]
+    results[-1] = func(None)
+    return pd.Series(results[codes], index=values.index, dtype=object)

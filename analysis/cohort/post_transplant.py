@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from analysis.text import map_unique
+
 #: Each post-HSCT2 event and the field holding its time.
 POST_HSCT2_EVENTS: dict[str, str] = {"agvhd": "agvhd_months", "cgvhd": "cgvhd_months", "dli": "dli_months"}
 POST_HSCT2_FIELDS: tuple[str, ...] = ("agvhd", "agvhd_grade", "agvhd_months", "cgvhd", "cgvhd_severity",
@@ -135,7 +137,7 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
         if event in out and time_field in out:
             out[time_field] = out[time_field].where(out[event] == 1)
     if CENTRE in out:
-        out[CENTRE] = out[CENTRE].map(_centre_label).astype(object)
+        out[CENTRE] = map_unique(out[CENTRE], _centre_label)
     for column in (CENTRE, "cgvhd_severity"):  # missing text as NaN, as read_csv gives it
         if column in out:
             out[column] = out[column].where(out[column].notna(), np.nan)

@@ -496,7 +496,7 @@ def _stated_unit(column: str) -> str | None:
 
 
 def _id_text(values: pd.Series) -> pd.Series:
-    if all(type(v) is str for v in values):
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # every value a str (one pass in C)
         text = values.str.strip()
         out = text.astype(object)
         out[text == ""] = None

@@ -17,6 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from analysis.text import map_unique
+
 _NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$")
 #: A text longer than this is never read as a number (the pattern backtracks on long runs of digits).
 MAX_NUMBER_TEXT = 64
@@ -61,15 +63,6 @@ def value_key(value: object) -> str | None:
     if len(text) <= MAX_NUMBER_TEXT and _NUMBER.match(text):  # "1.0" in a text file is the number 1
         return value_key(float(text))
     return text or None
-
-
-def map_unique(values: pd.Series, func) -> pd.Series:
-    """``values.map(func)`` computed once per distinct value (registry columns repeat a few labels)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = np.empty(len(uniques) + 1, dtype=object)
-    results[:-1] = [func(u) for u in uniques]
-    results[-1] = func(None)
-    return pd.Series(results[codes], index=values.index, dtype=object)
 
 
 def value_keys(values: pd.Series) -> pd.Series:
