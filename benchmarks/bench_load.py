@@ -344,6 +344,7 @@ def _toggle(page, step: int, prefix: str) -> None:
     if gone:
         target = box.get_by_role("button", name=f"Remove {gone[0]}")
     else:
+        box.scroll_into_view_if_needed()  # at the bottom edge of the window the list does not open
         box.locator("input").click()
         target = page.get_by_role("option", name=new[0], exact=True)
     target.wait_for()

@@ -23,6 +23,13 @@ SHOTS = {
     "screenshot-risk-factors.png": "/risk_factors",
     "screenshot-relapse.png": "/relapse?relapse.compare=lineage",
     "screenshot-overview.png": "/",
+    "screenshot-patient-like-me.png": "/patient_like_me",
+    "screenshot-relapse-models.png": "/relapse_models",
+    "screenshot-gvhd.png": "/gvhd",
+    "screenshot-rmst.png": "/survival_summaries",
+    "screenshot-model-validation.png": "/model_validation",
+    "screenshot-data.png": "/data",
+    "screenshot-presentation.png": "/survival?survival.compare=lineage&view.present=True&view.captions=True",
 }
 
 
