@@ -106,11 +106,6 @@ def test_relapse_models_say_what_cannot_be_fitted(open_app):
     assert "cannot be fitted" in _texts(at) and not _figures(at)
 
 
-def test_relapse_models_with_an_empty_cohort(open_app, demo_cohort):
-    at = open_app("relapse_models", query=_empty_query(demo_cohort))
-    assert not at.exception and "No patients match the current filters" in _texts(at)
-
-
 # ------------------------------------------------------------------ GVHD & DLI
 
 
@@ -178,11 +173,6 @@ def test_gvhd_page_on_an_upload_with_gvhd(open_app):
     assert not at.exception and len(_figures(at)) == 3
 
 
-def test_gvhd_page_with_an_empty_cohort(open_app, demo_cohort):
-    at = open_app("gvhd", query=_empty_query(demo_cohort))
-    assert not at.exception and "No patients match the current filters" in _texts(at)
-
-
 # ------------------------------------------------------------------ RMST & conditional
 
 
@@ -212,11 +202,6 @@ def test_conditional_survival_controls(summaries):
     assert not at.exception and "at month 24" in _titles(at)[1]
     at.multiselect(key="survival_summaries.times").set_value(["36", "60"]).run()
     assert at.dataframe[-1].value["Month"].tolist() == ["36", "60"]
-
-
-def test_rmst_page_with_an_empty_cohort(open_app, demo_cohort):
-    at = open_app("survival_summaries", query=_empty_query(demo_cohort))
-    assert not at.exception and "No patients match the current filters" in _texts(at)
 
 
 # ------------------------------------------------------------------ Survival and Risk factors
@@ -291,3 +276,9 @@ def test_small_counts_of_an_upload_are_hidden_on_the_gvhd_view(open_app):
     table = at.dataframe[0].value.set_index("Group")
     events = int(cohort.loc[cohort["extent"] == "E", "cgvhd"].sum())
     assert 0 < events < 5 and table.loc["E", "Events"] == "<5" and table.loc["L", "Events"] == "85"
+
+
+@pytest.mark.parametrize("page", ["relapse_models", "gvhd", "survival_summaries"])
+def test_page_with_an_empty_cohort(open_app, demo_cohort, page):
+    at = open_app(page, query=_empty_query(demo_cohort))
+    assert not at.exception and "No patients match the current filters" in _texts(at)
