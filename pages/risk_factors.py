@@ -17,7 +17,7 @@ from analysis.stats.cox.fit import CoxModel
 from analysis.text import DASH, count, escape_markdown, p_cell
 from ui.cache import published_targets, session_memo
 from ui.centres import centre_section
-from ui.controls import stop_if_empty
+from ui.controls import section_tabs, stop_if_empty
 from ui.figures import figure_caption, show_figure, show_table
 from ui.links import persist
 from ui.model_controls import covariate_control, covariate_specs, endpoint_control
@@ -57,15 +57,21 @@ with controls.expander("Reference levels, numeric covariates, penalty", expanded
                          format_func=CI_LABELS.get, help="The profile likelihood follows the likelihood itself; "
                          "Wald intervals assume it is quadratic, which fails with few events.")
 
-# Depends on the data, the filters and the model controls only: display options reuse it.
-result = session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, show_uni, intervals),
-                      lambda: analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None,
-                                                   univariable=show_uni, intervals=intervals))
 
-# ------------------------------------------------------------------ multivariable model
-if result.model is None:
-    st.warning(escape_markdown(f"The multivariable model cannot be fitted: {result.problem}"))
-else:
+def _analysis():
+    # Depends on the data, the filters and the model controls only: the sections and display options reuse it.
+    return session_memo("risk_factors", (view.filters, ep, tuple(specs), firth, show_uni, intervals),
+                        lambda: analyse_risk_factors(view.cohort, ep, specs, penalty="firth" if firth else None,
+                                                     univariable=show_uni, intervals=intervals))
+
+
+def _model_section() -> None:
+    result = _analysis()
+    for column, problem in result.univariable_problems.items():
+        st.info(escape_markdown(f"Univariable {label(column)}: {problem}"))
+    if result.model is None:
+        st.warning(escape_markdown(f"The multivariable model cannot be fitted: {result.problem}"))
+        return
     model = result.model
     for warning in result.warnings:
         st.warning(escape_markdown(warning))
@@ -85,11 +91,20 @@ else:
     fig = forest_figure(table, title=f"{ENDPOINT_NAMES[ep]}: Cox model{penalty}", published=markers,
                         subtitle=f"n = {model.n} patients, {count(model.events, 'event')}; "
                                  f"95 % CI: {result.intervals}", min_count=min_count(view))
-    caption = figure_caption(view, cox_method(ep, "firth" if firth else None))
-    show_figure(fig, key="risk_forest", caption=caption)
+    show_figure(fig, key="risk_forest", caption=figure_caption(view, cox_method(ep, "firth" if firth else None)))
     st.caption(f"Intervals and p of the multivariable model: {result.intervals_text}. Arrows at the axis edge: "
-               "the interval (or the estimate) runs beyond the axis; the HR column gives the numbers.")
+               "the interval (or the estimate) runs beyond the axis; the HR column gives the numbers. "
+               "Model statistics and the proportional-hazards check: under “Model checks”.")
+    if "centre" in view.full:
+        centre_section(view, ep, specs)
 
+
+def _checks_section() -> None:
+    result = _analysis()
+    if result.model is None:
+        st.warning(escape_markdown(f"The multivariable model cannot be fitted: {result.problem}"))
+        return
+    caption = figure_caption(view, cox_method(ep, "firth" if firth else None))
     # Full width, one under the other: the plain-language columns need the room.
     st.subheader("Model statistics")
     show_table(result.statistics(), "risk_statistics", view, caption)
@@ -106,17 +121,13 @@ else:
         st.caption("Score test of Grambsch & Therneau on the Kaplan-Meier time scale (R `cox.zph`).")
         nonproportional_section(view, result)
 
-for column, problem in result.univariable_problems.items():
-    st.info(escape_markdown(f"Univariable {label(column)}: {problem}"))
-if "centre" in view.full:
-    centre_section(view, ep, specs)
 
-# ------------------------------------------------------------------ subgroups
-st.subheader("Effect of one factor within subgroups")
-binary = subgroup_factors(view.cohort, specs)
-if not binary:
-    st.info("Add a two-level factor (or a numeric covariate cut at a value) to see its effect within subgroups.")
-else:
+def _subgroup_section() -> None:
+    st.subheader("Effect of one factor within subgroups")
+    binary = subgroup_factors(view.cohort, specs)
+    if not binary:
+        st.info("Add a two-level factor (or a numeric covariate cut at a value) to see its effect within subgroups.")
+        return
     sub_cols = page_controls("risk_factors_subgroups").columns([1, 2])
     with sub_cols[0]:
         persist("risk_factors.subgroup", "atg" if "atg" in binary else binary[0], binary)
@@ -125,21 +136,28 @@ else:
     with sub_cols[1]:
         persist("risk_factors.subgroup_by", others, others)
         by = st.multiselect("Within the levels of", others, key="risk_factors.subgroup_by", format_func=label)
+    if not by:
+        return
     spec_of = {s.column: s for s in specs}
-    if by:
-        try:
-            effects = session_memo("risk_factors.subgroups", (view.filters, ep, spec_of[factor],
-                                                               tuple(spec_of[b] for b in by)),
-                                   lambda: subgroup_effects(view.cohort, ep, spec_of[factor], [spec_of[b] for b in by]))
-        except (DesignError, ValueError) as err:
-            st.warning(escape_markdown(str(err)))
-        else:
-            effect = term_text(effects.term, levels(view.cohort, factor))
-            sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effect} "
-                                    "within subgroups", subtitle="each subgroup fitted alone; interaction p from "
-                                    "a likelihood-ratio test of factor × subgroup", min_count=min_count(view))
-            show_figure(sub_fig, key="risk_subgroups", caption=figure_caption(
-                view, f"{cox_method(ep)} per subgroup; likelihood-ratio test of the interaction"))
-            for row in effects.interaction.itertuples(index=False):
-                if row.note:
-                    st.caption(escape_markdown(f"{label(cast(str, row.by))}: {cast(str, row.note)}"))
+    within = [spec_of[b] for b in by]
+    try:
+        effects = session_memo("risk_factors.subgroups", (view.filters, ep, spec_of[factor], tuple(within)),
+                               lambda: subgroup_effects(view.cohort, ep, spec_of[factor], within))
+    except (DesignError, ValueError) as err:
+        st.warning(escape_markdown(str(err)))
+        return
+    effect = term_text(effects.term, levels(view.cohort, factor))
+    sub_fig = forest_figure(subgroup_forest_table(effects), title=f"Hazard ratio of {effect} within subgroups",
+                            subtitle="each subgroup fitted alone; interaction p from a likelihood-ratio test of "
+                                     "factor × subgroup", min_count=min_count(view))
+    show_figure(sub_fig, key="risk_subgroups", caption=figure_caption(
+        view, f"{cox_method(ep)} per subgroup; likelihood-ratio test of the interaction"))
+    for row in effects.interaction.itertuples(index=False):
+        if row.note:
+            st.caption(escape_markdown(f"{label(cast(str, row.by))}: {cast(str, row.note)}"))
+
+
+MODEL, CHECKS, SUBGROUPS = "Multivariable model", "Model checks", "Subgroups"
+section, body = section_tabs("risk_factors.section", [MODEL, CHECKS, SUBGROUPS])
+with body:
+    {MODEL: _model_section, CHECKS: _checks_section, SUBGROUPS: _subgroup_section}[section]()

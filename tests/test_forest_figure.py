@@ -10,7 +10,7 @@ from analysis.analyses.models import covariate_spec, cox_model
 from analysis.analyses.risk_factors import subgroup_effects, univariable_models
 from analysis.cohort.model import age_group, load_demo_cohort
 from analysis.cohort.published import load_targets, published_hazard_ratios
-from analysis.figures.forest import forest_figure, forest_table, published_rows, subgroup_forest_table
+from analysis.figures.forest import forest_cells, forest_figure, forest_table, published_rows, subgroup_forest_table
 from analysis.text import hazard_ratio_text as format_hr
 from analysis.text import p_compact as format_p
 
@@ -32,7 +32,7 @@ def _published_os():
 
 
 def _annotation_texts(fig) -> list[str]:
-    return [a.text for a in fig.layout.annotations]
+    return forest_cells(fig)
 
 
 def test_forest_table_has_header_reference_and_level_rows(paper_model):
@@ -68,9 +68,10 @@ def test_figure_columns_and_log_axis(paper_model):
     assert texts.count("1 (reference)") == 4
     assert fig.layout.xaxis.type == "log"
     assert any(s.type == "line" and s.x0 == 1 for s in fig.layout.shapes)
-    # every annotation of a row sits on that row; the columns share x positions
-    xs = {a.x for a in fig.layout.annotations}
-    assert len(xs) == 5
+    # the table is text traces on the paper-wide axis x2, one x position per column
+    columns = [t for t in fig.data if t.mode == "text"]
+    assert {t.xaxis for t in columns} == {"x2"} and fig.layout.xaxis2.range == (0, 1)
+    assert len({t.x[0] for t in columns}) == 5 and all(len(set(t.x)) == 1 for t in columns)
 
 
 def test_two_models_side_by_side(paper_model):

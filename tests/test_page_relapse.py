@@ -36,6 +36,25 @@ def _charts(at) -> dict[str, dict]:
     return out
 
 
+def _show(at, section: str, cause: str | None = None) -> AppTest:
+    """The page with another section (tab) open; ``cause`` the open tab of the cumulative incidence."""
+    at.session_state["relapse.section"] = section
+    if cause is not None:
+        at.session_state["relapse.cause"] = cause
+    return at.run()
+
+
+def _every_chart(at) -> dict[str, dict]:
+    """The figures of every section: only the open tab's are sent."""
+    charts = {}
+    for cause in ("Cumulative incidence of relapse", "Non-relapse mortality"):
+        charts |= _charts(_show(at, "Cumulative incidence", cause))
+    for section in ("Patient states", "Relapse timing"):
+        charts |= _charts(_show(at, section))
+    _show(at, "Cumulative incidence", "Cumulative incidence of relapse")
+    return charts
+
+
 def _values(data) -> np.ndarray:
     """An array of a figure's JSON (Plotly 6 sends numpy arrays as base64 "bdata")."""
     if isinstance(data, dict) and "bdata" in data:
@@ -58,9 +77,13 @@ def _texts(at) -> str:
 def test_page_renders_on_the_demo_cohort(open_app, demo_cohort):
     at = open_app("relapse")
     assert not at.exception
-    charts = _charts(at)
+    assert set(_charts(at)) == {"cir"}  # only the open tab's figure is made and sent
+    # the sections, and inside the first the two causes (AppTest lists tabs in tree order)
+    assert [t.label for t in at.tabs] == ["Cumulative incidence", "Cumulative incidence of relapse",
+                                          "Non-relapse mortality", "Patient states", "Relapse timing"]
+    charts = _every_chart(at)
+    assert not at.exception
     assert set(charts) == {"cir", "nrm", "states", "timing", "hsct1"}
-    assert [t.label for t in at.tabs] == ["Cumulative incidence of relapse", "Non-relapse mortality"]
     assert _curve_names(charts["cir"]) == [f"All patients (n = {len(demo_cohort)}, "
                                            f"{int(demo_cohort['relapse'].sum())} events)"]
     landmarks = _table(at, "Events")
@@ -80,7 +103,7 @@ def test_compare_by_shows_groups_and_grays_test(open_app, demo_cohort):
     assert shown["χ²"].to_numpy() == pytest.approx(expected["statistic"].to_numpy())
     assert shown["p"].to_numpy() == pytest.approx(expected["p"].to_numpy())
     assert "Gray's test: χ² =" in charts["cir"]["layout"]["title"]["subtitle"]["text"]
-    assert len(charts["states"]["data"]) == 8  # four bands per group
+    assert len(_charts(_show(at, "Patient states"))["states"]["data"]) == 8  # four bands per group
     link = at.query_params["relapse.compare"]
     assert (link if isinstance(link, list) else [link]) == ["lineage"]
 
@@ -99,7 +122,7 @@ def test_landmark_control_changes_the_table(open_app, demo_cohort):
 
 @pytest.mark.parametrize("width", [2, 3])
 def test_bin_width_control(open_app, width):
-    at = open_app("relapse")
+    at = _show(open_app("relapse"), "Relapse timing")
     before = _charts(at)["timing"]["data"][0]["width"]
     at.radio(key="relapse.bin").set_value(width).run()
     after = _charts(at)
@@ -109,7 +132,7 @@ def test_bin_width_control(open_app, width):
 
 
 def test_mode_and_scale_controls(open_app):
-    at = open_app("relapse")
+    at = _show(open_app("relapse"), "Relapse timing")
     at.selectbox(key="relapse.compare").set_value("lineage").run()
     assert _charts(at)["timing"]["layout"]["barmode"] == "overlay"
     at.radio(key="relapse.mode").set_value("stack").run()
@@ -127,7 +150,7 @@ def test_published_median_only_on_the_unfiltered_demo(open_app):
     def dotted(at):
         return [s for s in _charts(at)["timing"]["layout"].get("shapes", []) if s["line"].get("dash") == "dot"]
 
-    at = open_app("relapse")
+    at = _show(open_app("relapse"), "Relapse timing")
     assert [s["x0"] for s in dotted(at)] == [8.2]
     assert "published median of 8.2 months" in _texts(at)
     at.multiselect(key="flt_lineage").set_value(["B-ALL"]).run()
@@ -156,7 +179,8 @@ def test_link_sets_the_controls():
     # A link opens the page directly (the frame drops other pages' controls from the link).
     pin_navigation_pages()
     at = AppTest.from_file(str(APP), default_timeout=60)
-    query = {"relapse.bin": "3", "relapse.mode": "stack", "relapse.scale": "percent", "relapse.times": "6,120"}
+    query = {"relapse.bin": "3", "relapse.mode": "stack", "relapse.scale": "percent", "relapse.times": "6,120",
+             "relapse.section": "Relapse timing"}
     for key, value in query.items():
         at.query_params[key] = value
     at.switch_page("pages/relapse.py")
@@ -165,6 +189,8 @@ def test_link_sets_the_controls():
     assert at.radio(key="relapse.bin").value == 3
     assert at.radio(key="relapse.mode").value == "stack"
     assert at.radio(key="relapse.scale").value == "percent"
+    assert set(_charts(at)) == {"timing", "hsct1"}  # the link opened the Relapse timing tab
+    _show(at, "Cumulative incidence")
     assert list(_table(at, "Events").columns[-2:]) == ["6 months", "120 months"]
 
 
@@ -186,7 +212,7 @@ def _uploaded(cohort: pd.DataFrame) -> dict:
 def test_cause_coded_data_explain_the_missing_split(demo_cohort):
     coded = demo_cohort.copy()
     coded["death"] = coded["death"].astype("Float64").mask(coded["relapse"] == 1)
-    at = open_with_session("relapse", session=_uploaded(coded))
+    at = _show(open_with_session("relapse", session=_uploaded(coded)), "Patient states")
     assert not at.exception
     assert "split into alive / dead after relapse is unavailable" in _texts(at)
     names = {t["name"] for t in _charts(at)["states"]["data"]}

@@ -27,7 +27,15 @@ def _figures(at) -> dict[str, dict]:
 
 
 def _annotations(fig: dict) -> list[str]:
-    return [a["text"] for a in fig["layout"]["annotations"]]
+    """The figure's texts: its annotations and, for a forest plot, the cells of its table (text traces)."""
+    cells = [text for t in fig["data"] if t.get("mode") == "text" for text in t["text"]]
+    return [a["text"] for a in fig["layout"].get("annotations", [])] + cells
+
+
+def _show(at, section: str):
+    """The page with another section (tab) open: only the open tab is computed and sent."""
+    at.session_state["risk_factors.section"] = section
+    return at.run()
 
 
 def _texts(at) -> str:
@@ -56,7 +64,8 @@ def at(open_app):
 def test_page_renders_the_papers_os_model(at, demo_cohort):
     assert not at.exception
     figs = _figures(at)
-    assert set(figs) == {"forest", "subgroups"}
+    assert set(figs) == {"forest"}  # the open tab's figure only
+    assert [t.label for t in at.tabs] == ["Multivariable model", "Model checks", "Subgroups"]
     model = _paper_os_model(_demo_with_age_group(demo_cohort))
     # 35 events for 4 coefficients (8.75 each): profile-likelihood intervals by default
     profile = profile_likelihood(model).table.set_index("term").loc["lineage=T-ALL"]
@@ -66,6 +75,8 @@ def test_page_renders_the_papers_os_model(at, demo_cohort):
     assert "95 % CI: profile likelihood" in figs["forest"]["layout"]["title"]["text"]
     # the unfiltered demo cohort shows the published hazard ratios
     assert any(t.get("name") == "Published (Momm et al.)" for t in figs["forest"]["data"])
+    _show(at, "Model checks")
+    assert not at.exception and not _figures(at)
     stats = _table(at, "Statistic").set_index("Statistic")
     assert stats.loc["Patients / events", "Value"] == f"{model.n} / {model.events}"
     assert stats.loc["Concordance (C)", "Value"] == f"{model.concordance:.3f}"
@@ -135,11 +146,12 @@ def test_firth_control(at):
     assert not at.exception
     forest = _figures(at)["forest"]
     assert "Firth-penalized" in forest["layout"]["title"]["text"]
-    assert "Penalty" in set(_table(at, "Statistic")["Statistic"])
+    assert "Penalty" in set(_table(_show(at, "Model checks"), "Statistic")["Statistic"])
 
 
 def test_subgroup_controls(at):
-    sub = _figures(at)["subgroups"]
+    sub = _figures(_show(at, "Subgroups"))["subgroups"]
+    assert "forest" not in _figures(at)
     assert "Hazard ratio of ATG: yes vs no within subgroups" in sub["layout"]["title"]["text"]
     at.selectbox(key="risk_factors.subgroup").set_value("sex").run()
     assert not at.exception
@@ -244,7 +256,7 @@ def test_wald_intervals_can_be_chosen(at, demo_cohort):
     assert not at.exception
     wald = _paper_os_model(_demo_with_age_group(demo_cohort)).summary.set_index("term").loc["lineage=T-ALL"]
     assert format_hr(wald["hr"], wald["lower"], wald["upper"]) in _annotations(_figures(at)["forest"])
-    stats = _table(at, "Statistic").set_index("Statistic")
+    stats = _table(_show(at, "Model checks"), "Statistic").set_index("Statistic")
     assert stats.loc["Confidence intervals, p", "Value"] == "Wald (β ± 1.96·se), Wald p"
     assert at.query_params["risk_factors.ci"] in ("wald", ["wald"])
 
@@ -258,9 +270,9 @@ def test_a_small_subgroup_names_why_its_estimates_are_unstable(open_app):
     assert "ATG = yes occurs only with Donor = MMUD or MUD (never with MSD or haplo)" in text
     assert ("Hazard ratios this far from 1 cannot rest on 13 events (ATG = yes: HR 0.002 (<0.001–0.12); "
             "Donor = MMUD") in text
-    stats = _table(at, "Statistic").set_index("Statistic")
-    assert stats.loc["Confidence intervals, p", "Value"] == "profile likelihood, likelihood-ratio p"
     forest = _figures(at)["forest"]
+    stats = _table(_show(at, "Model checks"), "Statistic").set_index("Statistic")
+    assert stats.loc["Confidence intervals, p", "Value"] == "profile likelihood, likelihood-ratio p"
     arrows = [t for t in forest["data"] if t.get("marker", {}).get("symbol", "").startswith("triangle")]
     assert arrows  # the ATG and MMUD intervals run off the axis: their ends are arrows
     assert "0.002 (<0.001–0.12)" in _annotations(forest)  # ATG yes: the profile upper limit, 0.12

@@ -82,8 +82,15 @@ def test_survival_figure_options_reuse_the_estimates(open_app):
 
 def test_relapse_controls_below_the_estimates_reuse_them(open_app):
     at = open_app("relapse")
-    at.radio(key="relapse.bin").set_value(2).run()
     at.multiselect(key="relapse.times").set_value(["6"]).run()
+    at.session_state["relapse.cause"] = "Non-relapse mortality"  # another tab draws from the same estimates
+    at.run()
+    at.session_state["relapse.section"] = "Relapse timing"
+    at.run()
+    at.radio(key="relapse.bin").set_value(2).run()
+    at.session_state["relapse.section"] = "Patient states"
+    at.run()
     assert len(_memo_keys(at, "relapse")) == 1
+    assert len(_memo_keys(at, "relapse.figures")) == 3  # each figure made once, when its tab first opened
     at.multiselect(key="flt_lineage").set_value(["T-ALL"]).run()
     assert len(_memo_keys(at, "relapse")) == 2

@@ -1,8 +1,11 @@
-"""Controls shared by several pages: "Compare by", the landmarks, and the empty-cohort stop."""
+"""Controls shared by several pages: "Compare by", the landmarks, the page's sections, the empty-cohort stop."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from analysis.cohort.grouping import Comparison, compare_by, compare_saved
 from analysis.cohort.model import LANDMARK_MONTHS, categorical_covariates, label
@@ -83,3 +86,19 @@ def landmark_control(key: str, label: str, help: str) -> list[float]:
     if not chosen:
         st.caption("No landmark chosen: 12, 24 and 60 months are shown.")
     return sorted(float(t) for t in chosen or DEFAULT_LANDMARKS)
+
+
+def section_tabs(key: str, labels: Sequence[str]) -> tuple[str, DeltaGenerator]:
+    """The page's sections as tabs of which only the open one runs: (its label, its container).
+
+    Only the open tab's results are computed and only its figures are sent to the browser, so a filter
+    change redraws one section, not the whole page. Choosing another tab reruns the page with that tab
+    open (``on_change="rerun"``). The open tab is kept in the share link under ``key`` and across page
+    switches; a link naming a tab that does not exist opens the first one with a notice.
+    """
+    persist(key, labels[0], list(labels))
+    tabs = st.tabs(list(labels), key=key, on_change="rerun")
+    for name, tab in zip(labels, tabs, strict=True):
+        if tab.open:
+            return name, tab
+    return labels[0], tabs[0]

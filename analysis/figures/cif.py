@@ -5,6 +5,7 @@
   censor ticks, number-at-risk table);
 * :func:`states_figure`: the stacked "where are the patients now" plot, one
   panel per group, bands summing to 100 %;
+* :func:`relapse_cause_figure`: one cause's, subtitled with Gray's test;
 * :func:`relapse_figures`: all of them for a :class:`~analysis.analyses.relapse.RelapseComparison`.
 """
 
@@ -158,6 +159,17 @@ class RelapseFigures:
     states_figure: go.Figure = field(repr=False)
 
 
+def relapse_cause_figure(result: RelapseComparison, cause: int, *, time_unit: str = "months",
+                         min_count: int | None = None, plot_height: int = PLOT_HEIGHT) -> go.Figure:
+    """The cumulative incidence of one cause per group, subtitled with its Gray's test.
+
+    Raises :class:`~analysis.stats.competing_risks.CompetingRisksError` when no group has a curve to draw.
+    """
+    return cif_figure(result.fits, cause, legend_title=result.legend_title,
+                      subtitle=gray_caption(result.test_of(cause)), time_unit=time_unit, min_count=min_count,
+                      plot_height=plot_height)
+
+
 def relapse_figures(result: RelapseComparison, *, time_unit: str = "months",
                     min_count: int | None = None, plot_height: int = PLOT_HEIGHT) -> RelapseFigures:
     """Cumulative incidence of relapse and NRM per group (with Gray's test) and the patient states.
@@ -168,9 +180,8 @@ def relapse_figures(result: RelapseComparison, *, time_unit: str = "months",
     figures, problems = {}, {}
     for cause in CAUSES:
         try:
-            figures[cause] = cif_figure(result.fits, cause, legend_title=result.legend_title,
-                                        subtitle=gray_caption(result.test_of(cause)), time_unit=time_unit,
-                                        min_count=min_count, plot_height=plot_height)
+            figures[cause] = relapse_cause_figure(result, cause, time_unit=time_unit, min_count=min_count,
+                                                  plot_height=plot_height)
         except CompetingRisksError as err:
             problems[cause] = str(err)
     return RelapseFigures(figures, problems, states_figure(result.states, min_count=min_count))

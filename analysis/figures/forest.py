@@ -180,6 +180,30 @@ def _text(x: float, y: float, s: str, anchor: str = "left", bold: bool = False, 
             "font": {"size": size, "color": color}}
 
 
+#: Where a text column's cells sit from their x: left-anchored text begins there, right-anchored ends there.
+_TEXT_POSITION = {"left": "middle right", "right": "middle left"}
+
+
+def _text_traces(cells: list[dict]) -> list[dict]:
+    """The table's cells as text traces, one per column and style, on a hidden paper-wide axis ``x2``.
+
+    The browser draws a text trace much faster than the same cells as annotations (each annotation is
+    measured and placed on its own), which matters on every rerun of the Risk factors page.
+    """
+    columns: dict[tuple, list[dict]] = {}
+    for cell in cells:
+        columns.setdefault((cell["x"], cell["xanchor"], cell["font"]["size"], cell["font"]["color"]), []).append(cell)
+    return [{"type": "scatter", "mode": "text", "xaxis": "x2", "x": [x] * len(column),
+             "y": [c["y"] for c in column], "text": [c["text"] for c in column], "textposition": _TEXT_POSITION[anchor],
+             "textfont": {"size": size, "color": color}, "hoverinfo": "skip", "showlegend": False, "cliponaxis": False}
+            for (x, anchor, size, color), column in columns.items()]
+
+
+def forest_cells(fig: go.Figure) -> list[str]:
+    """The texts of a forest figure's table (factor, n, events, HR (95 % CI), p), column by column."""
+    return [str(t) for trace in fig.data if trace.mode == "text" for t in trace.text]
+
+
 def _header_annotations(models: list[str], cols: _Columns) -> list[dict]:
     two = len(models) > 1
     out = [_text(cols.label, -1, "Factor", bold=True), _text(cols.n, -1, "n", anchor="right", bold=True),
@@ -325,7 +349,8 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
     cols = _Columns.for_models(len(models))
     n_rows = int(table["row"].max()) + 1 if len(table) else 0
     lo, hi = _axis_range(table, published)
-    traces = _model_traces(table, models, lo, hi) + _arrow_traces(table, models, lo, hi)
+    traces = (_model_traces(table, models, lo, hi) + _arrow_traces(table, models, lo, hi)
+              + _text_traces(_header_annotations(models, cols) + _row_annotations(table, models, cols, min_count)))
     if published is not None and len(published):
         # The published HRs are multivariable: beside the first model's marker (the multivariable one), not between.
         offset = -0.15 if two else 0.0
@@ -346,18 +371,18 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
         title={"text": title_text, "x": 0, "xanchor": "left", "font": {"size": TITLE_FONT_SIZE}},
         height=140 + ROW_HEIGHT * (n_rows + 1) + (30 if subtitle else 0),
         margin={"l": 12, "r": 12, "t": top, "b": 60},
-        plot_bgcolor="white", paper_bgcolor="white",
+        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="white",  # the text columns' axis lies over the HR axis
         font={"size": FONT, "family": FONT_FAMILY, "color": TEXT_COLOUR},
         xaxis={"type": "log", "domain": list(cols.axis), "range": [lo, hi], "tickvals": ticks,
                "ticktext": [f"{v:g}" for v in ticks], "title": {"text": "Hazard ratio (log scale)"},
                "showgrid": True, "gridcolor": GRID_COLOUR, "zeroline": False, "ticks": "outside"},
+        xaxis2={"domain": [0, 1], "range": [0, 1], "anchor": "y", "visible": False, "fixedrange": True},
         yaxis={"range": [n_rows - 0.5, -1.9 if two else -1.6], "visible": False, "fixedrange": True},
-        annotations=_header_annotations(models, cols) + _row_annotations(table, models, cols, min_count),
         shapes=_block_shapes(table),
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
         hovermode="closest",
     )
-    # Validating ~100 annotations costs tens of ms per rerun; the tests validate the same dicts instead.
+    # Validating ~100 text cells costs tens of ms per rerun; the tests validate the same dicts instead.
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 

@@ -26,10 +26,8 @@ def test_relapse_page_draws_and_compares_groups(page: Page, app_url, wait_for_ap
     text = _main_text(page)
     assert "Traceback" not in text
     assert "Relapse and non-relapse mortality" in text
-    # Two CIF figures (tabs), the states plot and two histograms, each drawn by Plotly.
-    expect(page.locator(".js-plotly-plot")).to_have_count(5)
-    main_svg = page.locator(".js-plotly-plot .main-svg")
-    assert main_svg.count() >= 5
+    # Only the open tab's figure is drawn: the cumulative incidence of relapse.
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
     cir = page.locator(".js-plotly-plot").first.text_content()  # SVG text is not in inner_text
     assert "Gray's test: χ² =" in cir
     assert "Number at risk" in cir
@@ -44,13 +42,29 @@ def test_relapse_page_draws_and_compares_groups(page: Page, app_url, wait_for_ap
     page.set_viewport_size({"width": 1500, "height": 1100})
 
     page.get_by_role("tab", name="Non-relapse mortality").click()
-    page.wait_for_timeout(500)
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
+    assert "Non-relapse mortality" in page.locator(".js-plotly-plot").first.text_content()
     screenshot(page, "relapse-nrm-tab", full_page=False)
+
+    page.get_by_role("tab", name="Patient states").click()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
+    assert "Alive, relapse-free" in page.locator(".js-plotly-plot").first.text_content()
+
+    page.get_by_role("tab", name="Relapse timing").click()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)  # HSCT2 → relapse, and HSCT1 → relapse
+    query = parse_qs(urlparse(page.url).query)
+    assert query["relapse.section"] == ["Relapse timing"] and query["relapse.bin"] == ["2"]
+    page.set_viewport_size({"width": 1500, "height": 2600})
+    page.wait_for_timeout(800)
+    screenshot(page, "relapse-timing-tab")
 
 
 def test_relapse_page_on_the_whole_demo_cohort_shows_the_published_median(page: Page, app_url, wait_for_app,
                                                                           screenshot):
-    _open(page, f"{app_url}/relapse", wait_for_app)
+    _open(page, f"{app_url}/relapse?relapse.section=Relapse+timing", wait_for_app)
     text = _main_text(page)
     assert "published median of 8.2 months" in text
     assert "Traceback" not in text

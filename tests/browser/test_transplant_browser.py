@@ -20,7 +20,7 @@ def _open(page: Page, app_url: str, path: str, wait_for_app) -> str:
     ("/relapse_models?relapse_models.cause=nrm", "Relapse and NRM models", 2, "Cause-specific (HR)"),
     ("/gvhd?gvhd.compare=atg&gvhd.incidence=cgvhd", "GVHD and DLI after HSCT2", 3, "Gray's test"),
     ("/survival_summaries?survival_summaries.compare=lineage", "Restricted mean survival", 2, "τ = "),
-    ("/risk_factors?risk_factors.centre=strata", "Risk factors", 3, "Stratified by centre"),
+    ("/risk_factors?risk_factors.centre=strata", "Risk factors", 2, "Stratified by centre"),
 ])
 def test_new_views_draw(page: Page, app_url, wait_for_app, screenshot, path, title, figures, in_figure):
     text = _open(page, app_url, path, wait_for_app)

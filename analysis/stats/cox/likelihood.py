@@ -241,14 +241,15 @@ def solve(info: np.ndarray, u: np.ndarray) -> np.ndarray | None:
 
 
 def newton(xt: np.ndarray, rs: RiskSets | GroupedRiskSets, iter_max: int = ITER_MAX, eps: float = EPS,
-           offset: np.ndarray | None = None):
+           offset: np.ndarray | None = None, start: np.ndarray | None = None):
     """R's coxfit6 iteration on the p × n sorted design (with an optional fixed ``offset``, see :func:`efron`).
 
-    Returns beta, var, loglik0, loglik, score test at 0, iterations, converged, last score.
+    Returns beta, var, loglik0, loglik, score test at 0, iterations, converged, last score. From ``start``
+    (default 0, as R) the iteration begins there, and loglik0 and the score test are those at ``start``.
     """
     x = xt
     p = x.shape[0]
-    beta = np.zeros(p)
+    beta = np.zeros(p) if start is None else np.array(start, dtype=float)
     loglik0, u, info = efron(x, beta, rs, offset)
     step = solve(info, u)
     if step is None:
