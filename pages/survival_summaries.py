@@ -15,7 +15,7 @@ from analysis.cohort.model import ENDPOINT_NAMES, survival_endpoints
 from analysis.figures.post_transplant import conditional_figure, rmst_figure
 from analysis.text import escape_markdown, group_text, survival_text
 from ui.cache import session_memo
-from ui.controls import SAVED, compare_control, landmark_control, stop_if_empty
+from ui.controls import SAVED, compare_control, landmark_control, months_control, stop_if_empty
 from ui.figures import figure_caption, show_figure, show_table
 from ui.links import persist
 from ui.state import get_view
@@ -66,9 +66,7 @@ show_rmst(rmst, view, "survival_summaries_rmst_table")
 st.subheader("Conditional survival")
 left, right = page_controls("survival_summaries_given").columns(2)
 with left:
-    persist("survival_summaries.given", 12.0, GIVEN)
-    given = st.selectbox("Given alive (and event-free) at", GIVEN, key="survival_summaries.given",
-                         format_func=lambda m: f"{m:g} months")
+    given = months_control("survival_summaries.given", "Given alive (and event-free) at", GIVEN, 12.0)
 with right:
     times = landmark_control("survival_summaries.times", "Months since HSCT2 for the table",
                              help="Conditional survival at these times (those after the conditioning month).")

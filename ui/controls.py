@@ -75,6 +75,12 @@ def compare_control(view: View, key_prefix: str) -> Comparison:
     return comparison
 
 
+def months_control(key: str, label: str, choices: Sequence[float], default: float) -> float:
+    """One time in months from ``choices``, kept in the link (e.g. a landmark or a conditioning time)."""
+    persist(key, default, list(choices))
+    return float(st.selectbox(label, list(choices), key=key, format_func=lambda m: f"{m:g} months"))
+
+
 LANDMARK_CHOICES = ["3", "6", "12", "18", "24", "36", "48", "60", "120"]
 DEFAULT_LANDMARKS = [f"{t:g}" for t in LANDMARK_MONTHS]
 

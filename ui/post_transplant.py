@@ -20,7 +20,7 @@ from analysis.figures.post_transplant import gvhd_figure, landmark_figure
 from analysis.stats.competing_risks import CompetingRisksError
 from analysis.text import cif_text, escape_markdown, group_text, hazard_ratio_text, p_cell, p_value
 from ui.cache import session_memo
-from ui.controls import compare_control, landmark_control
+from ui.controls import compare_control, landmark_control, months_control
 from ui.figures import figure_caption, show_figure, show_table
 from ui.links import persist
 from ui.model_controls import available_covariates
@@ -139,9 +139,7 @@ def landmark_section(view: View, endpoint: str, events: Sequence[str], specs: li
     """Survival from a landmark by the status of one event at it."""
     c1, c2 = page_controls("gvhd_landmark").columns(2)
     with c1:
-        persist("gvhd.landmark", 6.0, LANDMARKS)
-        landmark = st.selectbox("Landmark (months after HSCT2)", LANDMARKS, key="gvhd.landmark",
-                                format_func=lambda m: f"{m:g} months")
+        landmark = months_control("gvhd.landmark", "Landmark (months after HSCT2)", LANDMARKS, 6.0)
     with c2:
         persist("gvhd.landmark_event", events[0], list(events))
         event = st.selectbox("Grouped by", list(events), key="gvhd.landmark_event",
