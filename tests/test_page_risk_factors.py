@@ -287,3 +287,11 @@ def test_no_nan_reaches_the_page_when_all_events_happen_at_once(open_app, demo_c
     assert "carry no information on hazard ratios" in _texts(at)
     values = " ".join(str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
     assert "nan" not in values.lower()
+
+
+def test_a_link_to_a_tab_that_does_not_exist_opens_the_first_with_a_notice(open_app):
+    at = open_app(PAGE, query={"risk_factors.section": "Bogus<script>"})
+    assert not at.exception
+    assert at.session_state["risk_factors.section"] == "Multivariable model"
+    assert "forest" in _figures(at) and "subgroups" not in _figures(at)
+    assert "The link asks for “Bogus<script>” as the section on this page" in _texts(at)
