@@ -175,9 +175,8 @@ class _Columns:
 
 def _text(x: float, y: float, s: str, anchor: str = "left", bold: bool = False, color: str = TEXT_COLOUR,
           size: int = FONT) -> dict:
-    return {"x": x, "y": y, "xref": "paper", "yref": "y", "text": f"<b>{s}</b>" if bold else s,
-            "showarrow": False, "xanchor": anchor, "yanchor": "middle", "align": anchor,
-            "font": {"size": size, "color": color}}
+    """One cell of the table: ``x`` on the paper (0–1), ``y`` the row, ``anchor`` the side the text starts from."""
+    return {"x": x, "y": y, "text": f"<b>{s}</b>" if bold else s, "anchor": anchor, "size": size, "color": color}
 
 
 #: Where a text column's cells sit from their x: left-anchored text begins there, right-anchored ends there.
@@ -192,7 +191,7 @@ def _text_traces(cells: list[dict]) -> list[dict]:
     """
     columns: dict[tuple, list[dict]] = {}
     for cell in cells:
-        columns.setdefault((cell["x"], cell["xanchor"], cell["font"]["size"], cell["font"]["color"]), []).append(cell)
+        columns.setdefault((cell["x"], cell["anchor"], cell["size"], cell["color"]), []).append(cell)
     return [{"type": "scatter", "mode": "text", "xaxis": "x2", "x": [x] * len(column),
              "y": [c["y"] for c in column], "text": [c["text"] for c in column], "textposition": _TEXT_POSITION[anchor],
              "textfont": {"size": size, "color": color}, "hoverinfo": "skip", "showlegend": False, "cliponaxis": False}
@@ -204,7 +203,7 @@ def forest_cells(fig: go.Figure) -> list[str]:
     return [str(t) for trace in fig.data if trace.mode == "text" for t in trace.text]
 
 
-def _header_annotations(models: list[str], cols: _Columns) -> list[dict]:
+def _header_cells(models: list[str], cols: _Columns) -> list[dict]:
     two = len(models) > 1
     out = [_text(cols.label, -1, "Factor", bold=True), _text(cols.n, -1, "n", anchor="right", bold=True),
            _text(cols.events, -1, "Events", anchor="right", bold=True)]
@@ -215,7 +214,7 @@ def _header_annotations(models: list[str], cols: _Columns) -> list[dict]:
     return out
 
 
-def _row_annotations(table: pd.DataFrame, models: list[str], cols: _Columns,
+def _row_cells(table: pd.DataFrame, models: list[str], cols: _Columns,
                      min_count: int | None = None) -> list[dict]:
     out: list[dict] = []
     for key, group in table.groupby("row", sort=True):
@@ -350,7 +349,7 @@ def forest_figure(table: pd.DataFrame, *, title: str, published: pd.DataFrame | 
     n_rows = int(table["row"].max()) + 1 if len(table) else 0
     lo, hi = _axis_range(table, published)
     traces = (_model_traces(table, models, lo, hi) + _arrow_traces(table, models, lo, hi)
-              + _text_traces(_header_annotations(models, cols) + _row_annotations(table, models, cols, min_count)))
+              + _text_traces(_header_cells(models, cols) + _row_cells(table, models, cols, min_count)))
     if published is not None and len(published):
         # The published HRs are multivariable: beside the first model's marker (the multivariable one), not between.
         offset = -0.15 if two else 0.0

@@ -91,7 +91,15 @@ class _Profile:
             self._seen[b] = self._refit(b)
         return self._seen[b]
 
-    def _refit(self, b: float) -> float:
+    def cold(self, b: float) -> float:
+        """The profile at ``b`` refitted from 0 (R's refit), whatever the earlier refits were."""
+        start, self._start = self._start, None
+        try:
+            return self._refit(b, keep=False)
+        finally:
+            self._start = start
+
+    def _refit(self, b: float, keep: bool = True) -> float:
         offset = b * self.xj
         if self.xt.shape[0] == 0:
             return float(efron(self.xt, np.zeros(0), self.rs, offset)[0])
@@ -102,10 +110,10 @@ class _Profile:
             fit = None
         if start is not None and (fit is None or not np.isfinite(fit[3])):
             self._start = None  # a start far from this b's maximum: from 0 again, as R does
-            return self._refit(b)
+            return self._refit(b, keep)
         if fit is None:
             return float("nan")
-        if self._warm and np.all(np.isfinite(fit[0])):
+        if keep and self._warm and np.all(np.isfinite(fit[0])):
             self._start = fit[0]
         return float(fit[3])
 
@@ -168,7 +176,7 @@ def profile_likelihood(model: CoxModel, level: float = 0.95) -> ProfileLikelihoo
         wald = float(np.sqrt(critical * model.var[j, j])) if np.isfinite(model.var[j, j]) else float("nan")
         with np.errstate(all="ignore"):  # far out, risk scores underflow: the deviance is then +inf, as it should
             lower, upper = _limit(deviance, coef, -1, span, wald), _limit(deviance, coef, +1, span, wald)
-        statistic = max(2 * (best - _Profile(model, rs, j, warm=False)(0.0)), 0.0)  # R: the model without x_j
+        statistic = max(2 * (best - profile.cold(0.0)), 0.0)  # R: the model without x_j, fitted from 0
         rows.append({"term": term, "coef": coef, "lower": lower, "upper": upper, "hr": np.exp(coef),
                      "hr_lower": np.exp(lower), "hr_upper": np.exp(upper), "statistic": statistic,
                      "p": chi2_sf(statistic, 1)})
