@@ -120,3 +120,31 @@ def test_demo_cohort_is_valid(demo_cohort):
 def test_a_message_stays_one_line_whatever_the_column_names_hold():
     err = CohortError("The mapping is incomplete: \n\t: choose the unit")
     assert str(err) == "The mapping is incomplete: : choose the unit"
+
+
+def test_ids_are_compared_as_text_and_every_copy_is_reported():
+    problems = cohort_problems(_frame(patient_id=[7, "7", None, "x"]))
+    ids = problems[problems["column"] == "patient_id"]
+    assert ids[["row", "problem"]].values.tolist() == [[0, "duplicated ID"], [1, "duplicated ID"],
+                                                       [2, "missing value"]]
+    assert ids["value"].tolist()[:2] == ["7", "7"]
+
+
+def test_event_codes_are_checked_as_isin_would():
+    values = [0.0, 1.0, 2.0, -1.0, 0.5, np.nan, 1.0, 1e-12]
+    frame = _frame(patient_id=list("abcdefgh"), followup_months=[10.0] * 8, relapse=[0] * 8,
+                   relapse_months=[np.nan] * 8, death=values)
+    problems = cohort_problems(frame)
+    flagged = problems.loc[problems["problem"] == "must be 0 or 1", "row"].tolist()
+    expected = [i for i, v in enumerate(values) if not np.isnan(v) and not pd.Series([v]).isin([0, 1]).item()]
+    assert flagged == expected == [2, 3, 4, 7]
+
+
+def test_the_cohort_owns_its_data():
+    source = _frame(lineage=["B-ALL", "T-ALL", "B-ALL", None], age_years=[5.0, 9.0, 3.0, 12.0])
+    cohort = as_cohort(source)
+    for column in source.columns:
+        assert not np.shares_memory(cohort[column].to_numpy(), source[column].to_numpy()), column
+    cohort.loc[0, "lineage"] = "T-ALL"
+    assert source.loc[0, "lineage"] == "B-ALL"
+    assert cohort.index.tolist() == [0, 1, 2, 3]

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from analysis.cohort.checks import one_of_codes
 from analysis.text import map_unique
 
 #: Each post-HSCT2 event and the field holding its time.
@@ -70,7 +71,7 @@ CAUSE_GVHD, CAUSE_DEATH_WITHOUT_GVHD = 1, 2
 def schema_columns() -> dict[str, pa.Column]:
     """Pandera columns of the optional fields (all nullable, none required)."""
     def binary() -> pa.Column:
-        return pa.Column(float, pa.Check.isin([0, 1], error="must be 0 or 1"), nullable=True, coerce=True,
+        return pa.Column(float, one_of_codes([0, 1], error="must be 0 or 1"), nullable=True, coerce=True,
                          required=False)
 
     def months(what: str) -> pa.Column:
@@ -79,7 +80,7 @@ def schema_columns() -> dict[str, pa.Column]:
 
     return {
         "agvhd": binary(), "cgvhd": binary(), "dli": binary(),
-        "agvhd_grade": pa.Column(float, pa.Check.isin(list(AGVHD_GRADES), error="not a grade 0–4 (0, I–IV)"),
+        "agvhd_grade": pa.Column(float, one_of_codes(AGVHD_GRADES, error="not a grade 0–4 (0, I–IV)"),
                                  nullable=True, coerce=True, required=False),
         "agvhd_months": months("acute GVHD"), "cgvhd_months": months("chronic GVHD"), "dli_months": months("DLI"),
         "cgvhd_severity": pa.Column(str, pa.Check.isin(list(CGVHD_SEVERITIES),

@@ -554,7 +554,8 @@ def _read_parquet(content: bytes, file_name: str, limits: LoadLimits) -> RawTabl
     if nested:
         left_out = ", ".join(schema.names[i] for i in nested)
         warnings = (f"Columns holding lists, records or maps cannot be analysed and were left out: {left_out}.",)
-    return RawTable(frame.reset_index(drop=True), file_name, "parquet", "Parquet file", warnings=warnings)
+    frame.index = pd.RangeIndex(len(frame))  # a pandas index stored in the file is not a record number
+    return RawTable(frame, file_name, "parquet", "Parquet file", warnings=warnings)
 
 
 # ---------------------------------------------------------------- common end
@@ -565,7 +566,7 @@ def _finish(table: RawTable, limits: LoadLimits) -> RawTable:
     frame = table.frame
     if frame.shape[1] == 0 and len(frame) == 0:
         raise LoadError(f"{table.file_name} has no table in it.", table.sheet_names)
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # new names and record numbers; the values are not changed here
     names, renamed = _clean_names(frame.columns)
     frame.columns = names
     if frame.shape[1] < 2:

@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -432,7 +432,9 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
     problems = _Problems()
     notes: list[str] = []
     of = _checked_columns(frame, mapping, problems)
-    out = pd.DataFrame(index=frame.index)
+    # The canonical columns are collected here and made one frame at the end: a frame grown column by
+    # column and then reordered merges its columns into blocks, a copy that at a million rows cost ~0.4 s.
+    out: dict[str, Any] = {}
     sources: dict[str, tuple[str, ...]] = {}
 
     if "patient_id" in of:
@@ -455,14 +457,15 @@ def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> MappedData:
 
     _standard_covariates(frame, of, mapping, factor, out, problems, sources)
     _post_transplant(frame, of, mapping, factor, out, problems, sources)
-    other, other_notes = _other_covariates(frame, mapping, set(of.values()), set(out.columns))
-    out = pd.concat([out, pd.DataFrame(other, index=frame.index)], axis=1) if other else out  # one join, not many
+    other, other_notes = _other_covariates(frame, mapping, set(of.values()), set(out))
+    out.update(other)
     notes += other_notes
     position = {c: i for i, c in enumerate(frame.columns)}
     standard = sorted((c for c in COVARIATE_FIELDS if c in out), key=lambda c: position[of[c]])
     order = [*REQUIRED_FIELDS, *standard, *(c for c in OPTIONAL_FIELDS if c in out)]
-    out = out[order + [c for c in out.columns if c not in order]]
-    return MappedData(out, problems.frame(), sources, tuple(notes))
+    order += [c for c in out if c not in order]
+    mapped = pd.DataFrame({c: out[c] for c in order}, index=frame.index, copy=False)
+    return MappedData(mapped, problems.frame(), sources, tuple(notes))
 
 
 def _checked_columns(frame: pd.DataFrame, mapping: ColumnMapping, problems: _Problems) -> dict[str, str]:
@@ -754,7 +757,7 @@ def _covariate(raw: pd.Series, as_category: bool) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw):
         values = raw.astype(float)
     else:
-        distinct = pd.Series(pd.unique(raw.dropna()), dtype=object)  # each distinct text is read once
+        distinct = pd.Series(pd.unique(raw), dtype=object).dropna()  # each distinct text is read once
         if pd.to_numeric(distinct, errors="coerce").isna().any():  # some text: a categorical covariate
             return map_unique(raw, _trimmed_text)
         values = pd.to_numeric(raw, errors="coerce").astype(float)

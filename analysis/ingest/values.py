@@ -84,7 +84,7 @@ def display_value(value: object) -> str | None:
 def observed_keys(values: pd.Series, limit: int = 50) -> list[str]:
     """The distinct value keys of a column (at most ``limit``), in order of first appearance."""
     keys: dict[str, None] = {}
-    for value in pd.unique(values.dropna()):
+    for value in pd.unique(values):  # a missing value has no key (dropping them first copies the column)
         key = value_key(value)
         if key is not None:
             keys.setdefault(key)
