@@ -13,7 +13,7 @@ import pytest
 
 import analysis.stats.cox.fit as cox_fit
 from analysis.analyses.models import specs_from_options
-from analysis.stats._survival_data import stable_order, time_codes
+from analysis.stats._survival_data import RADIX_MIN, sort_order, stable_order, time_codes
 from analysis.stats.cox._risk_sets import GroupedRiskSets
 from analysis.stats.cox.diagnostics import cox_zph
 from analysis.stats.cox.fit import fit_cox
@@ -108,4 +108,28 @@ def test_time_codes_and_stable_order_are_numpy_s(values):
     codes, found = time_codes(values)
     np.testing.assert_array_equal(found, distinct)
     np.testing.assert_array_equal(codes, inverse)
+    np.testing.assert_array_equal(stable_order(values), np.argsort(values, kind="stable"))
+
+
+def _continuous(n: int, seed: int) -> np.ndarray:
+    """Nearly distinct doubles of both signs, with the values that radix keys must get right."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0, 50, n) * np.exp(rng.normal(0, 8, n))  # many exponents, both signs
+    values[::997] = np.round(values[::997], 1)  # a few ties
+    values[:6] = [-0.0, 0.0, np.inf, -np.inf, 5e-324, -5e-324]  # signed zeros are equal; subnormals
+    return values
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_large_continuous_values_are_ordered_as_numpy_s_stable_sort(seed):
+    values = _continuous(RADIX_MIN + 1234, seed)
+    np.testing.assert_array_equal(stable_order(values), np.argsort(values, kind="stable"))
+    order = sort_order(values)
+    assert np.all(np.diff(values[order]) >= 0)  # sorted (ties in any order)
+    assert np.array_equal(np.sort(order), np.arange(len(values)))
+
+
+def test_missing_values_sort_last_as_numpy_s():
+    values = _continuous(RADIX_MIN, 5)
+    values[10] = np.nan
     np.testing.assert_array_equal(stable_order(values), np.argsort(values, kind="stable"))

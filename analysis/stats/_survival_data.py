@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -110,17 +111,73 @@ def stable_order(values: np.ndarray) -> np.ndarray:
     16-bit keys by radix, several times faster than comparing doubles.
     """
     values = np.asarray(values, dtype=float)
-    if _tied(values) and len(distinct_values(values)) < 2**16:
-        codes, _ = time_codes(values)
-        return np.argsort(codes.astype(np.uint16), kind="stable")
-    return np.argsort(values, kind="stable")
+    if _tied(values):
+        codes, distinct = time_codes(values)
+        if len(distinct) < 2**16:
+            return np.argsort(codes.astype(np.uint16), kind="stable")
+    return _continuous_order(values)
 
 
 def sort_order(values: np.ndarray) -> np.ndarray:
     """An order that sorts ``values``, ties in any order: by radix when they are few (as
     :func:`stable_order`), else numpy's fastest (unstable) sort."""
     values = np.asarray(values, dtype=float)
-    return stable_order(values) if _tied(values) else np.argsort(values)
+    return stable_order(values) if _tied(values) else _continuous_order(values)
+
+
+#: From this many values on, a radix sort beats numpy's comparison sorts (measured: 2× at a million).
+RADIX_MIN = 50_000
+
+
+def _continuous_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of nearly distinct values (times, risk scores)."""
+    if len(values) < RADIX_MIN or np.isnan(values).any():  # NaN: numpy's order (last)
+        return np.argsort(values, kind="stable")
+    return _radix_order(np.ascontiguousarray(values))
+
+
+@numba.njit(cache=True, nogil=True)
+def _radix_order(values):  # pragma: no cover - compiled
+    """Stable order of non-NaN doubles: an LSD radix sort, one byte a pass, of keys that sort as the values.
+
+    A double's bits sort as an unsigned integer once the sign bit is set for
+    positives and every bit is flipped for negatives; -0.0 is keyed as 0.0
+    (they are equal). A pass whose byte is the same in every key moves nothing.
+    """
+    n = len(values)
+    bits = values.view(np.uint64)
+    top = np.uint64(1) << np.uint64(63)
+    key = np.empty(n, np.uint64)
+    for i in range(n):
+        b = bits[i]
+        if b == top:
+            b = np.uint64(0)
+        key[i] = ~b if b & top else b | top
+    order = np.arange(n)
+    key_out = np.empty(n, np.uint64)
+    order_out = np.empty(n, np.int64)
+    count = np.zeros(256, np.int64)
+    for shift in range(0, 64, 8):
+        s = np.uint64(shift)
+        count[:] = 0
+        for i in range(n):
+            count[(key[i] >> s) & np.uint64(255)] += 1
+        if count.max() == n:
+            continue
+        total = 0
+        for d in range(256):
+            c = count[d]
+            count[d] = total
+            total += c
+        for i in range(n):
+            d = (key[i] >> s) & np.uint64(255)
+            j = count[d]
+            count[d] = j + 1
+            key_out[j] = key[i]
+            order_out[j] = order[i]
+        key, key_out = key_out, key
+        order, order_out = order_out, order
+    return order
 
 
 def _tied(values: np.ndarray) -> bool:

@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from analysis.stats._survival_data import aeq_times, time_codes  # the tie rule survfit and coxph share
+from analysis.stats._survival_data import (  # the tie rule survfit and coxph share
+    RADIX_MIN,
+    aeq_times,
+    sort_order,
+    time_codes,
+)
 from analysis.stats.cox._risk_sets import GroupedRiskSets, RiskSets
 from analysis.stats.cox.concordance import concordance
 from analysis.stats.cox.design import CovariateSpec, Design, DesignError, build_design, specs_for
@@ -290,15 +295,15 @@ def _pack_bits(x):  # pragma: no cover - compiled
     """Row j's 0/1 values as the bits of one integer; False when a value is neither 0 nor 1."""
     n, p = x.shape
     bits = np.zeros(n, np.int64)
-    ok = True
     for j in range(n):
         b = 0
         for k in range(p):
             v = x[j, k]
+            if v != 0.0 and v != 1.0:
+                return bits, False  # a numeric covariate shows itself in the first rows: no full pass
             b |= (v == 1.0) << k
-            ok &= (v == 0.0) | (v == 1.0)
         bits[j] = b
-    return bits, ok
+    return bits, True
 
 
 def compile_kernels() -> None:
@@ -312,6 +317,7 @@ def compile_kernels() -> None:
     xt, rs, _scale = likelihood_data(frame["t"].to_numpy(), frame["e"].to_numpy(), x, indicator_patterns(x))
     efron(xt, np.zeros(2), rs)
     indicator_patterns(np.ascontiguousarray(x))  # designs come column- and row-major
+    sort_order(rng.random(RADIX_MIN))  # risk scores and times of large cohorts are sorted by radix
 
 
 def chi2_sf(statistic: float, df: int) -> float:
