@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -40,13 +40,45 @@ ROW_HEIGHT = 26
 FONT = SMALL_FONT_SIZE
 
 
-def _term_label(model: CoxModel, covariate: str) -> str:
-    terms = model.design.terms
-    row = terms[terms["covariate"] == covariate].iloc[0]
-    if row["kind"] == "numeric":
-        unit = f"per 1 {row['unit'].rstrip('s')}" if isinstance(row["unit"], str) else "per unit"
-        return f"{label(covariate)}, {unit}"
-    return label(covariate)
+class _ModelRows:
+    """What the rows of a forest plot read from one model, looked up once (a table per model, not per row)."""
+
+    def __init__(self, model: CoxModel):
+        design = model.design
+        self.model = model
+        self.covariates = set(design.terms["covariate"])
+        self.terms: dict[str, Any] = {}  # the first term of each covariate
+        for term in design.terms.itertuples(index=False):
+            self.terms.setdefault(str(term.covariate), term)
+        self.summary = {r["term"]: r for r in model.summary.to_dict("records")}
+        self.levels = {(lv.covariate, lv.level): lv for lv in design.levels.itertuples(index=False)}
+        self.columns = {c: [i for i, t in enumerate(design.terms["covariate"]) if t == c] for c in self.covariates}
+        self.names = {t: i for i, t in enumerate(design.terms["term"])}
+
+    def term_label(self, covariate: str) -> str:
+        row = self.terms[covariate]
+        if row.kind == "numeric":
+            unit = f"per 1 {row.unit.rstrip('s')}" if isinstance(row.unit, str) else "per unit"
+            return f"{label(covariate)}, {unit}"
+        return label(covariate)
+
+    def members(self, cov: str, level: str) -> np.ndarray | None:
+        """Which patients of the model have this level (the reference: none of the others)."""
+        lv = self.levels.get((cov, level))
+        if lv is None:
+            return None
+        x = self.model.design.matrix
+        if bool(lv.is_reference):
+            return ~(x[:, self.columns[cov]] == 1).any(axis=1)
+        return x[:, self.names[lv.term]] == 1
+
+    def level_n(self, cov: str, level: str) -> float:
+        members = self.members(cov, level)
+        return np.nan if members is None else int(members.sum())
+
+    def level_events(self, cov: str, level: str) -> float:
+        members = self.members(cov, level)
+        return np.nan if members is None else int(self.model.event[members].sum())
 
 
 def forest_table(models: Mapping[str, CoxModel | Mapping[str, CoxModel]],
@@ -59,36 +91,46 @@ def forest_table(models: Mapping[str, CoxModel | Mapping[str, CoxModel]],
     level (reference first), a numeric one a single row. ``order`` lists
     covariates to show first.
     """
-    covs: list[str] = list(order) if order is not None else []
-    for value in models.values():
-        for model in (value.values() if isinstance(value, Mapping) else [value]):
-            covs += [c for c in dict.fromkeys(model.design.terms["covariate"]) if c not in covs]
+    indexed: dict[int, _ModelRows] = {}
+
+    def rows_of(model: CoxModel) -> _ModelRows:
+        return indexed.setdefault(id(model), _ModelRows(model))
+
     rows: list[dict] = []
     position = 0
-    for cov in covs:
+    for cov in _covariates(models, order):
         fits = {name: _model_for(value, cov) for name, value in models.items()}
-        owner = next((m for m in fits.values() if m is not None), None)
+        found = {name: rows_of(m) if m is not None else None for name, m in fits.items()}
+        owner = next((m for m in found.values() if m is not None), None)
         if owner is None:
             continue
-        levels = owner.design.levels[owner.design.levels["covariate"] == cov]
+        levels = owner.model.design.levels
+        levels = levels[levels["covariate"] == cov]
         if levels.empty:
-            for name, m in fits.items():
-                rows.append(_estimate_row(position, _term_label(owner, cov), "numeric", cov, None, m, name, cov))
+            for name, m in found.items():
+                rows.append(_estimate_row(position, owner.term_label(cov), "numeric", cov, None, m, name, cov))
             position += 1
             continue
-        rows.append({"row": position, "label": _term_label(owner, cov), "kind": "header", "covariate": cov})
+        rows.append({"row": position, "label": owner.term_label(cov), "kind": "header", "covariate": cov})
         position += 1
         for lvl in levels.sort_values("is_reference", ascending=False).itertuples(index=False):
             level = cast(str, lvl.level)
-            for name, m in fits.items():
+            for name, m in found.items():
                 if lvl.is_reference:
-                    rows.append({"row": position, "label": f"{lvl.level}", "kind": "reference", "covariate": cov,
-                                 "level": lvl.level, "n": _level_n(m, cov, level), "model": name, "hr": 1.0,
-                                 "events": _level_events(m, cov, level), "estimable": True, "note": "reference"})
+                    rows.append(_reference_row(position, cov, level, m, name))
                 else:
                     rows.append(_estimate_row(position, f"{lvl.level}", "level", cov, lvl.level, m, name, lvl.term))
             position += 1
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _covariates(models: Mapping[str, CoxModel | Mapping[str, CoxModel]], order: Sequence[str] | None) -> list[str]:
+    """``order`` first, then the covariates of every model in their order."""
+    covs: list[str] = list(order) if order is not None else []
+    for value in models.values():
+        for model in (value.values() if isinstance(value, Mapping) else [value]):
+            covs += [c for c in dict.fromkeys(model.design.terms["covariate"]) if c not in covs]
+    return covs
 
 
 def _model_for(value: CoxModel | Mapping[str, CoxModel], covariate: str) -> CoxModel | None:
@@ -97,37 +139,19 @@ def _model_for(value: CoxModel | Mapping[str, CoxModel], covariate: str) -> CoxM
     return value if covariate in set(value.design.terms["covariate"]) else None
 
 
-def _level_members(m: CoxModel | None, cov: str, level: str) -> np.ndarray | None:
-    if m is None:
-        return None
-    d = m.design
-    lv = d.levels[(d.levels["covariate"] == cov) & (d.levels["level"] == level)]
-    if lv.empty:
-        return None
-    cols = d.columns_of(cov)
-    if bool(lv["is_reference"].iloc[0]):
-        return ~(d.matrix[:, cols] == 1).any(axis=1)
-    return d.matrix[:, d.names.index(lv["term"].iloc[0])] == 1
+def _reference_row(position: int, cov: str, level: str, m: _ModelRows | None, name: str) -> dict:
+    return {"row": position, "label": level, "kind": "reference", "covariate": cov, "level": level,
+            "n": m.level_n(cov, level) if m else np.nan, "model": name, "hr": 1.0,
+            "events": m.level_events(cov, level) if m else np.nan, "estimable": True, "note": "reference"}
 
 
-def _level_n(m: CoxModel | None, cov: str, level: str) -> float:
-    members = _level_members(m, cov, level)
-    return np.nan if members is None else int(members.sum())
-
-
-def _level_events(m: CoxModel | None, cov: str, level: str) -> float:
-    members = _level_members(m, cov, level)
-    return np.nan if m is None or members is None else int(m.event[members].sum())
-
-
-def _estimate_row(position, text, kind, cov, level, m: CoxModel | None, name, term) -> dict:
+def _estimate_row(position, text, kind, cov, level, m: _ModelRows | None, name, term) -> dict:
     base = {"row": position, "label": text, "kind": kind, "covariate": cov, "level": level, "model": name}
-    s = m.summary.set_index("term") if m is not None else pd.DataFrame()
-    if m is None or term not in s.index:
+    r = m.summary.get(term) if m is not None else None
+    if m is None or r is None:
         return {**base, "n": np.nan, "events": np.nan, "hr": np.nan, "lower": np.nan, "upper": np.nan,
                 "p": np.nan, "estimable": False, "note": "not in this model"}
-    r = s.loc[term]
-    estimable = term not in m.infinite
+    estimable = term not in m.model.infinite
     return {**base, "n": r["n"], "events": r["events"], "hr": r["hr"], "lower": r["lower"], "upper": r["upper"],
             "p": r["p"], "estimable": estimable,
             "note": "" if estimable else _unbounded_note(r["lower"], r["upper"])}
