@@ -236,7 +236,7 @@ def cohort_problems(df: pd.DataFrame) -> pd.DataFrame:
                 "row": None if pd.isna(idx) else idx,
                 "column": rec.column,
                 "value": rec.failure_case,
-                "problem": _plain_problem(str(rec.check), rec.column),
+                "problem": _plain_problem(str(rec.check)),
             })
     rows.extend(_row_problems(df))
     if not rows:
@@ -343,7 +343,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.where(values.isna(), values.astype(str))
 
 
-def _plain_problem(check: str, column: str) -> str:
+def _plain_problem(check: str) -> str:
     if check == "not_nullable":
         return "missing value"
     if check == "field_uniqueness":

@@ -46,14 +46,11 @@ class _ModelRows:
     def __init__(self, model: CoxModel):
         design = model.design
         self.model = model
-        self.covariates = set(design.terms["covariate"])
         self.terms: dict[str, Any] = {}  # the first term of each covariate
         for term in design.terms.itertuples(index=False):
             self.terms.setdefault(str(term.covariate), term)
         self.summary = {r["term"]: r for r in model.summary.to_dict("records")}
         self.levels = {(lv.covariate, lv.level): lv for lv in design.levels.itertuples(index=False)}
-        self.columns = {c: [i for i, t in enumerate(design.terms["covariate"]) if t == c] for c in self.covariates}
-        self.names = {t: i for i, t in enumerate(design.terms["term"])}
 
     def term_label(self, covariate: str) -> str:
         row = self.terms[covariate]
@@ -67,10 +64,10 @@ class _ModelRows:
         lv = self.levels.get((cov, level))
         if lv is None:
             return None
-        x = self.model.design.matrix
+        design = self.model.design
         if bool(lv.is_reference):
-            return ~(x[:, self.columns[cov]] == 1).any(axis=1)
-        return x[:, self.names[lv.term]] == 1
+            return ~(design.matrix[:, design.columns_of(cov)] == 1).any(axis=1)
+        return design.matrix[:, design.names.index(cast(str, lv.term))] == 1
 
     def level_n(self, cov: str, level: str) -> float:
         members = self.members(cov, level)

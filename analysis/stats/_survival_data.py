@@ -108,7 +108,9 @@ def stable_order(values: np.ndarray) -> np.ndarray:
 
     Times of a registry and the risk scores of a model with categorical
     covariates take at most a few thousand distinct values; numpy sorts
-    16-bit keys by radix, several times faster than comparing doubles.
+    16-bit keys by radix, several times faster than comparing doubles. Many
+    nearly distinct values (:data:`RADIX_MIN` or more) are sorted by a radix
+    sort of the doubles themselves (:func:`_radix_order`).
     """
     values = np.asarray(values, dtype=float)
     if _tied(values):
